@@ -23,7 +23,8 @@ so the same `except` clauses work on every transport.
     │   └── UnknownError
     └── TransportError                          the connection failed
         ├── ConnectError                            nothing was sent: safe to retry
-        └── InferenceTimeoutError (also TimeoutError)
+        ├── InferenceTimeoutError (also TimeoutError)
+        └── ConnectTimeoutError (ConnectError and InferenceTimeoutError)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConnectError",
+    "ConnectTimeoutError",
     "EventTooLargeError",
     "GenerationError",
     "HTTPStatusError",
@@ -271,3 +273,7 @@ class ConnectError(TransportError):
 
 class InferenceTimeoutError(TransportError, TimeoutError):
     """A connect or read timeout expired. Raised the same way on every transport."""
+
+
+class ConnectTimeoutError(ConnectError, InferenceTimeoutError):
+    """The connect timeout expired: a timeout, and like every connect failure safe to retry."""

@@ -1,1 +1,105 @@
-"""inferwire."""
+"""inferwire: a sans-IO inference client for the Hugging Face ecosystem.
+
+    from inferwire import InferenceClient, AsyncInferenceClient
+
+`InferenceClient` runs on httpx; `AsyncInferenceClient` runs under asyncio or trio on h11
+(`TrioInferenceClient` pins trio). The pure core is `inferwire.sansio`. Clients are imported
+lazily, so ``import inferwire.sansio`` loads no HTTP library and the async client never loads
+httpx.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .sansio._errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConnectError,
+    ConnectTimeoutError,
+    EventTooLargeError,
+    GenerationError,
+    HTTPStatusError,
+    IncompleteGenerationError,
+    IncompleteStreamError,
+    InferenceError,
+    InferenceTimeoutError,
+    InStreamError,
+    MalformedResponseError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    RateLimitError,
+    RemoteProtocolError,
+    ServerError,
+    ServiceUnavailableError,
+    TransportError,
+    UnknownError,
+    UnprocessableEntityError,
+    UsageError,
+    ValidationError,
+)
+from .sansio._retry import RetryPolicy
+from .sansio._version import __version__
+
+if TYPE_CHECKING:
+    from ._async import AsyncInferenceClient, AsyncStream, TrioInferenceClient
+    from ._sync import InferenceClient, Stream
+
+__all__ = [
+    "AsyncInferenceClient",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConnectError",
+    "ConnectTimeoutError",
+    "EventTooLargeError",
+    "GenerationError",
+    "HTTPStatusError",
+    "InStreamError",
+    "IncompleteGenerationError",
+    "IncompleteStreamError",
+    "InferenceClient",
+    "InferenceError",
+    "InferenceTimeoutError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RemoteProtocolError",
+    "RetryPolicy",
+    "ServerError",
+    "ServiceUnavailableError",
+    "Stream",
+    "TransportError",
+    "TrioInferenceClient",
+    "UnknownError",
+    "UnprocessableEntityError",
+    "UsageError",
+    "ValidationError",
+    "__version__",
+]
+
+_LAZY = {
+    "InferenceClient": "._sync",
+    "Stream": "._sync",
+    "AsyncInferenceClient": "._async",
+    "AsyncStream": "._async",
+    "TrioInferenceClient": "._async",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'inferwire' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,268 @@
+"""Client configuration and the rules that turn (model, base_url, provider) into URLs.
+
+Everything here is a decision made once for every transport: the clients only read the
+environment (``HF_TOKEN``) and pass the values in.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ._errors import UsageError
+from ._exchange import Runtime
+from ._http import Headers, make_headers
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_ROUTER_URL",
+    "SUPPORTED_PROVIDERS",
+    "ClientConfig",
+    "Target",
+    "build_config",
+    "chat_completion_url",
+    "is_url",
+]
+
+DEFAULT_ROUTER_URL = "https://router.huggingface.co"
+DEFAULT_INFERENCE_ENDPOINT = "https://api-inference.huggingface.co"
+SUPPORTED_PROVIDERS = ("auto", "hf-inference")
+_KNOWN_PROVIDERS = (
+    "baseten", "cerebras", "cohere", "deepinfra", "fal-ai", "featherless-ai", "fireworks-ai",
+    "groq", "novita", "nscale", "openai", "ovhcloud", "publicai", "replicate", "scaleway",
+    "together", "wavespeed", "zai-org",
+)
+
+
+def is_url(value: str) -> bool:
+    """Whether `value` is an http(s) URL rather than a model id."""
+    return value.startswith(("http://", "https://"))
+
+
+def chat_completion_url(base: str) -> str:
+    """Append the chat-completions route to a base URL, as huggingface_hub does.
+
+    A path ending in ``/chat/completions`` is kept; one ending in ``/v1`` gets
+    ``/chat/completions``; any other path gets ``/v1/chat/completions``. The query is kept.
+    """
+    parts = urlsplit(base)
+    path = parts.path.rstrip("/")
+    if path.endswith("/chat/completions"):
+        new_path = path
+    elif path.endswith("/v1"):
+        new_path = path + "/chat/completions"
+    else:
+        new_path = path + "/v1/chat/completions"
+    return urlunsplit(parts._replace(path=new_path))
+
+
+def openai_style_base(url: str) -> str | None:
+    """The OpenAI-compatible API root of `url` (ending in ``/v1``), or None if it is not one.
+
+    The rule (documented in docs/guide.md): a URL whose path ends in ``/v1`` is an
+    OpenAI-compatible server (llama.cpp, vLLM, TEI's OpenAI routes, LiteLLM, ...): embeddings go
+    to ``<url>/embeddings`` and text generation to ``<url>/completions``. Any other URL is a
+    Hugging Face-style endpoint (TGI, TEI, Inference Endpoints) that takes ``{"inputs": ...}``
+    at the URL itself.
+    """
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/v1"):
+        return urlunsplit(parts._replace(path=path))
+    return None
+
+
+def _append_path(url: str, suffix: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a task call goes: the URL, the payload's ``model`` and the API shape."""
+
+    url: str
+    payload_model: str | None
+    openai_style: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ClientConfig:
+    """Everything a flow needs to build requests; immutable, shared by all transports."""
+
+    model: str | None = None
+    provider: str | None = None
+    token: str | None = None
+    headers: Headers = ()
+    bill_to: str | None = None
+    runtime: Runtime = field(default_factory=Runtime)
+    max_line_size: int = 1 << 20
+    max_event_size: int = 8 << 20
+    router_url: str = DEFAULT_ROUTER_URL
+    inference_endpoint: str = DEFAULT_INFERENCE_ENDPOINT
+
+    def __repr__(self) -> str:
+        token = "None" if self.token is None else "'***'"
+        return (f"ClientConfig(model={self.model!r}, provider={self.provider!r}, token={token}, "
+                f"headers={[k for k, _ in self.headers]!r})")
+
+    # -- targets ---------------------------------------------------------------------------
+
+    def _model_for(self, model: str | None) -> str:
+        chosen = model or self.model
+        if not chosen:
+            raise UsageError(
+                "no model: pass model= (a Hub model id or a URL) or base_url= to the client",
+                argument="model",
+            )
+        return chosen
+
+    def _provider_for_model_id(self) -> str:
+        provider = self.provider or "auto"
+        if provider not in SUPPORTED_PROVIDERS:
+            raise UsageError(
+                f"provider {provider!r} is not supported by this version of inferwire "
+                f"(supported: {', '.join(SUPPORTED_PROVIDERS)}; or pass base_url= for any "
+                "OpenAI-compatible server)",
+                argument="provider",
+            )
+        return provider
+
+    def _require_token(self, what: str) -> None:
+        if not self.token:
+            raise UsageError(
+                f"{what} needs a Hugging Face token: pass token= (or api_key=) or set HF_TOKEN",
+                argument="token",
+            )
+
+    def chat_target(self, model: str | None) -> Target:
+        """URL and payload model for chat completion (huggingface_hub's precedence rules).
+
+        A client-level URL wins for the URL; the method's `model` wins for the payload.
+        """
+        if self.model and is_url(self.model):
+            return Target(chat_completion_url(self.model), model or "dummy", True)
+        chosen = self._model_for(model)
+        if is_url(chosen):
+            return Target(chat_completion_url(chosen), "dummy", True)
+        provider = self._provider_for_model_id()
+        self._require_token("the Hugging Face router")
+        if provider == "hf-inference":
+            url = f"{self.router_url}/hf-inference/models/{quote(chosen)}/v1/chat/completions"
+            return Target(url, chosen, True)
+        return Target(f"{self.router_url}/v1/chat/completions", chosen, True)
+
+    def task_target(self, model: str | None, task: str) -> Target:
+        """URL and API shape for a non-chat task (text-generation, feature-extraction)."""
+        chosen = self._model_for(model)
+        if is_url(chosen):
+            base = openai_style_base(chosen)
+            if base is not None:
+                route = {"text-generation": "/completions", "feature-extraction": "/embeddings"}
+                payload_model = model if model and not is_url(model) else None
+                return Target(base + route[task], payload_model, True)
+            parts = urlsplit(chosen)
+            if parts.path.rstrip("/").endswith(("/embeddings", "/completions")):
+                return Target(chosen, None, True)
+            return Target(chosen, None, False)
+        self._provider_for_model_id()
+        self._require_token("the Hugging Face router")
+        url = f"{self.router_url}/hf-inference/models/{quote(chosen)}"
+        if task == "feature-extraction":
+            url += "/pipeline/feature-extraction"
+        return Target(url, None, False)
+
+    def endpoint_url(self, model: str | None, route: str) -> str:
+        """``<url>/<route>`` for endpoint utilities (``health``, ``info``)."""
+        chosen = self._model_for(model)
+        if is_url(chosen):
+            return _append_path(chosen, "/" + route)
+        if route == "health":
+            raise UsageError(
+                "health_check needs a URL (an Inference Endpoint or a local server), "
+                f"not a model id: got {chosen!r}",
+                argument="model",
+            )
+        return f"{self.inference_endpoint}/models/{quote(chosen)}/{route}"
+
+    # -- headers ---------------------------------------------------------------------------
+
+    def request_headers(self, *, json_body: bool, stream: bool = False) -> Headers:
+        """Default headers, layered under the user's headers."""
+        base: dict[str, str] = {
+            "user-agent": f"inferwire/{__version__}; python/{sys.version_info[0]}."
+                          f"{sys.version_info[1]}",
+        }
+        if json_body:
+            base["content-type"] = "application/json"
+        if stream:
+            base["accept"] = "text/event-stream"
+        if self.token:
+            base["authorization"] = f"Bearer {self.token}"
+        if self.bill_to:
+            base["x-hf-bill-to"] = self.bill_to
+        merged = dict(base)
+        merged.update(self.headers)
+        return tuple(merged.items())
+
+
+def build_config(
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    provider: str | None = None,
+    token: str | None = None,
+    api_key: str | None = None,
+    env_token: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    cookies: Mapping[str, str] | None = None,
+    bill_to: str | None = None,
+    runtime: Runtime | None = None,
+    max_line_size: int = 1 << 20,
+    max_event_size: int = 8 << 20,
+) -> ClientConfig:
+    """Validate the client constructor's arguments (huggingface_hub's rules) into a config."""
+    if model is not None and base_url is not None:
+        raise UsageError(
+            "pass either model= or base_url=, not both (base_url is an alias of a URL model)",
+            argument="base_url",
+        )
+    if token is not None and api_key is not None:
+        raise UsageError("pass either token= or api_key=, not both", argument="api_key")
+    for name, value in (("model", model), ("base_url", base_url), ("provider", provider),
+                        ("token", token), ("api_key", api_key), ("bill_to", bill_to)):
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"{name} must be a str, got {type(value).__name__}", argument=name)
+    if base_url is not None and not is_url(base_url):
+        raise UsageError(f"base_url must be an http(s) URL, got {base_url!r}",
+                         argument="base_url")
+    if provider is not None and provider not in SUPPORTED_PROVIDERS:
+        known = "" if provider in _KNOWN_PROVIDERS else " (unknown provider name)"
+        raise UsageError(
+            f"provider {provider!r} is not supported by this version of inferwire{known}; "
+            f"supported: {', '.join(SUPPORTED_PROVIDERS)}, or base_url= for any "
+            "OpenAI-compatible server",
+            argument="provider",
+        )
+    for name, value in (("max_line_size", max_line_size), ("max_event_size", max_event_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 64:
+            raise UsageError(f"{name} must be an int >= 64", argument=name)
+    user_headers = make_headers(headers or {})
+    for key, value in user_headers:
+        if not isinstance(value, str):
+            raise UsageError(f"header {key!r} must have a str value", argument="headers")
+    if cookies:
+        cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        user_headers = make_headers([*user_headers, ("cookie", cookie)])
+    return ClientConfig(
+        model=base_url or model,
+        provider=provider,
+        token=token if token is not None else api_key if api_key is not None else env_token,
+        headers=user_headers,
+        bill_to=bill_to,
+        runtime=runtime or Runtime(),
+        max_line_size=max_line_size,
+        max_event_size=max_event_size,
+    )

@@ -1,0 +1,147 @@
+"""Embedding results: parsed into a flat float32 buffer plus a shape (numpy-ready, no numpy)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sys
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import MalformedResponseError, in_stream_error
+
+__all__ = ["FloatArray", "parse_hf_features", "parse_openai_embeddings"]
+
+
+@dataclass(frozen=True, slots=True)
+class FloatArray:
+    """A dense float32 array: `data` holds the values in C order, `shape` their dimensions.
+
+    `numpy.frombuffer(a.data, dtype=numpy.float32).reshape(a.shape)` views it without a copy;
+    `tolist()` gives nested Python lists.
+    """
+
+    shape: tuple[int, ...]
+    data: array  # type: ignore[type-arg]
+
+    def tolist(self) -> Any:
+        """Nested lists of floats with this array's shape."""
+        flat = self.data.tolist()
+        for size in reversed(self.shape[1:]):
+            flat = [flat[i : i + size] for i in range(0, len(flat), size)]
+        return flat if self.shape else (flat[0] if flat else [])
+
+
+def _load(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise MalformedResponseError(
+            "the embeddings response is not valid JSON", received=body
+        ) from None
+
+
+def _flatten(value: Any, body: bytes) -> tuple[tuple[int, ...], list[float]]:
+    """Shape and flat values of a rectangular nested list of numbers."""
+    shape: list[int] = []
+    probe = value
+    while isinstance(probe, list):
+        shape.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+    flat: list[float] = []
+    depth = len(shape)
+
+    def walk(node: Any, level: int) -> None:
+        if level == depth:
+            if isinstance(node, bool) or not isinstance(node, (int, float)):
+                raise MalformedResponseError(
+                    f"the embeddings response holds a non-number {node!r}", received=body)
+            flat.append(node)
+            return
+        if not isinstance(node, list) or len(node) != shape[level]:
+            raise MalformedResponseError(
+                "the embeddings response is not a rectangular array of numbers", received=body)
+        for item in node:
+            walk(item, level + 1)
+
+    walk(value, 0)
+    return tuple(shape), flat
+
+
+def parse_hf_features(body: bytes) -> FloatArray:
+    """Parse an HF/TEI feature-extraction body: nested lists, or ``{"embeddings": [...]}``."""
+    data = _load(body)
+    if isinstance(data, dict):
+        if "error" in data:
+            raise in_stream_error(data["error"], data.get("error_type"))
+        if "embeddings" in data:
+            data = data["embeddings"]
+        elif "data" in data:
+            return _openai_vectors(data, body)
+    if not isinstance(data, list):
+        raise MalformedResponseError(
+            "the feature-extraction response is not an array of numbers", received=body)
+    shape, flat = _flatten(data, body)
+    return FloatArray(shape, array("f", flat))
+
+
+def _decode_base64(text: str, body: bytes) -> array:  # type: ignore[type-arg]
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedResponseError("an embedding is not valid base64", received=body) from None
+    if len(raw) % 4:
+        raise MalformedResponseError(
+            "a base64 embedding is not a whole number of float32 values", received=body)
+    values = array("f")
+    values.frombytes(raw)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def _openai_vectors(data: dict[str, Any], body: bytes) -> FloatArray:
+    items = data.get("data")
+    if not isinstance(items, list):
+        raise MalformedResponseError(
+            "the embeddings response has no 'data' list", received=body)
+    rows: list[tuple[int, array]] = []  # type: ignore[type-arg]
+    for position, item in enumerate(items):
+        if not isinstance(item, dict) or "embedding" not in item:
+            raise MalformedResponseError(
+                "an item of 'data' has no 'embedding'", received=body)
+        embedding = item["embedding"]
+        index = item.get("index", position)
+        if isinstance(embedding, str):
+            row = _decode_base64(embedding, body)
+        else:
+            shape, flat = _flatten(embedding, body)
+            if len(shape) != 1:
+                raise MalformedResponseError(
+                    "an embedding is not a flat list of numbers", received=body)
+            row = array("f", flat)
+        rows.append((index if isinstance(index, int) else position, row))
+    rows.sort(key=lambda pair: pair[0])
+    width = len(rows[0][1]) if rows else 0
+    out = array("f")
+    for _, row in rows:
+        if len(row) != width:
+            raise MalformedResponseError(
+                "the embeddings have different dimensions", received=body)
+        out.extend(row)
+    return FloatArray((len(rows), width), out)
+
+
+def parse_openai_embeddings(body: bytes) -> FloatArray:
+    """Parse an OpenAI ``/v1/embeddings`` body (float lists or base64 float32) in index order."""
+    data = _load(body)
+    if not isinstance(data, dict):
+        raise MalformedResponseError(
+            "the embeddings response is not a JSON object", received=body)
+    if "error" in data:
+        raise in_stream_error(data["error"], data.get("error_type"))
+    return _openai_vectors(data, body)

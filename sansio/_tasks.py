@@ -1,0 +1,421 @@
+"""The task flows: one generator per task, shared by every transport.
+
+Each function validates its arguments eagerly (so a usage error is raised at the call, before
+any I/O), builds the request, and returns the flow that performs it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ._args import NUMBER, check_arg, check_params, encode_json, filter_none, messages_as_dicts
+from ._chat_types import ChatCompletionOutput, ChatCompletionStreamOutput, parse_chat_completion
+from ._config import ClientConfig, Target
+from ._effects import Flow, Send, StreamDecoder, Streaming
+from ._embeddings import FloatArray, parse_hf_features, parse_openai_embeddings
+from ._errors import MalformedResponseError, UsageError, in_stream_error
+from ._exchange import open_response, read_body, send_request
+from ._http import Request, ResponseHead
+from ._streams import (
+    ChatCompletionStreamDecoder,
+    CompletionStreamDecoder,
+    TextGenerationStreamDecoder,
+)
+from ._textgen_types import (
+    TextGenerationOutput,
+    TextGenerationStreamOutput,
+    parse_completion_as_text_generation,
+    parse_text_generation,
+)
+
+__all__ = [
+    "CHAT_COMPLETION_PARAMS",
+    "TEXT_GENERATION_PARAMS",
+    "chat_completion",
+    "feature_extraction",
+    "get_endpoint_info",
+    "health_check",
+    "text_generation",
+]
+
+JSON_BODY_LIMIT = 64 << 20
+"""Largest JSON body read when a server answers a stream request without streaming."""
+
+CHAT_COMPLETION_PARAMS: Mapping[str, tuple[type, ...]] = {
+    "frequency_penalty": NUMBER,
+    "logit_bias": (dict,),
+    "logprobs": (bool,),
+    "max_tokens": (int,),
+    "n": (int,),
+    "presence_penalty": NUMBER,
+    "response_format": (dict,),
+    "seed": (int,),
+    "stop": (list, str),
+    "stream_options": (dict,),
+    "temperature": NUMBER,
+    "tool_choice": (str, dict),
+    "tool_prompt": (str,),
+    "tools": (list,),
+    "top_logprobs": (int,),
+    "top_p": NUMBER,
+}
+
+TEXT_GENERATION_PARAMS: Mapping[str, tuple[type, ...]] = {
+    "adapter_id": (str,),
+    "best_of": (int,),
+    "decoder_input_details": (bool,),
+    "do_sample": (bool,),
+    "frequency_penalty": NUMBER,
+    "grammar": (dict,),
+    "max_new_tokens": (int,),
+    "repetition_penalty": NUMBER,
+    "return_full_text": (bool,),
+    "seed": (int,),
+    "stop": (list,),
+    "temperature": NUMBER,
+    "top_k": (int,),
+    "top_n_tokens": (int,),
+    "top_p": NUMBER,
+    "truncate": (int,),
+    "typical_p": NUMBER,
+    "watermark": (bool,),
+}
+
+# TGI parameters with an OpenAI /v1/completions spelling; the rest cannot be expressed there.
+_COMPLETIONS_NAMES = {
+    "max_new_tokens": "max_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "typical_p": "typical_p",
+    "seed": "seed",
+    "stop": "stop",
+    "frequency_penalty": "frequency_penalty",
+    "repetition_penalty": "repetition_penalty",
+    "best_of": "best_of",
+    "top_n_tokens": "logprobs",
+    "return_full_text": "echo",
+}
+
+
+def _request(config: ClientConfig, method: str, url: str, payload: Any = None,
+             *, stream: bool = False) -> Request:
+    body = None if payload is None else encode_json(payload, "request")
+    headers = config.request_headers(json_body=body is not None, stream=stream)
+    return Request(method, url, headers, body)
+
+
+def _is_event_stream(head: ResponseHead) -> bool:
+    content_type = (head.header("content-type") or "").lower()
+    return not content_type or "event-stream" in content_type or "text/plain" in content_type
+
+
+class _Prefilled:
+    """A decoder for a stream request the server answered with one complete JSON body."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = items
+
+    @property
+    def finished(self) -> bool:
+        return True
+
+    def feed(self, data: bytes) -> list[Any]:
+        return []
+
+    def close(self) -> list[Any]:
+        items, self._items = self._items, []
+        return items
+
+
+def _check_json_error(body: bytes) -> None:
+    """Raise the in-body error of a 200 JSON answer to a stream request, if it carries one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise MalformedResponseError(
+            "expected an event stream or a JSON body", received=body) from None
+    if isinstance(data, dict) and data.get("error") is not None:
+        raise in_stream_error(data["error"], data.get("error_type"))
+
+
+# -- chat completion ---------------------------------------------------------------------
+
+
+def _tgi_response_format(response_format: dict[str, Any]) -> dict[str, Any]:
+    """TGI's grammar spelling of OpenAI's ``json_schema`` response format (hf-inference only)."""
+    if response_format.get("type") == "json_schema":
+        schema = response_format.get("json_schema") or {}
+        return {"type": "json_object", "value": schema.get("schema", schema)}
+    return response_format
+
+
+def _chat_stream_item(output: ChatCompletionOutput) -> ChatCompletionStreamOutput:
+    data = dict(output.to_dict())
+    choices = []
+    for choice in data.get("choices") or []:
+        if isinstance(choice, dict):
+            choices.append({
+                "index": choice.get("index", 0),
+                "delta": choice.get("message") or {},
+                "finish_reason": choice.get("finish_reason"),
+                "logprobs": choice.get("logprobs"),
+            })
+    data["choices"] = choices
+    data["object"] = "chat.completion.chunk"
+    return ChatCompletionStreamOutput.parse(data)
+
+
+def chat_completion(
+    config: ClientConfig,
+    messages: Any,
+    *,
+    model: str | None = None,
+    stream: bool = False,
+    extra_body: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any],
+) -> Flow[ChatCompletionOutput | Streaming[ChatCompletionStreamOutput]]:
+    """Flow of `chat_completion` (OpenAI chat-completions API, streamed or not)."""
+    task = "chat_completion"
+    message_dicts = messages_as_dicts(messages, task)
+    check_arg(task, "model", model, (str,))
+    check_arg(task, "stream", stream, (bool,))
+    check_arg(task, "extra_body", extra_body, (dict,))
+    check_params(task, params, CHAT_COMPLETION_PARAMS)
+    target = config.chat_target(model)
+    payload: dict[str, Any] = {"model": target.payload_model, "messages": message_dicts}
+    payload.update(params)
+    response_format = payload.get("response_format")
+    if response_format is not None and "/hf-inference/" in target.url:
+        payload["response_format"] = _tgi_response_format(response_format)
+    payload["stream"] = stream
+    payload = filter_none(payload)
+    if extra_body:
+        payload.update(extra_body)
+    request = _request(config, "POST", target.url, payload, stream=stream)
+    if stream:
+        return _chat_stream_flow(config, request)
+    return _chat_flow(config, request)
+
+
+def _chat_flow(config: ClientConfig, request: Request) -> Flow[ChatCompletionOutput]:
+    response = yield from send_request(request, config.runtime)
+    return parse_chat_completion(response.body)
+
+
+def _chat_stream_flow(
+    config: ClientConfig, request: Request
+) -> Flow[Streaming[ChatCompletionStreamOutput]]:
+    head = yield from open_response(request, config.runtime)
+    if _is_event_stream(head):
+        decoder: StreamDecoder[ChatCompletionStreamOutput] = ChatCompletionStreamDecoder(
+            max_line_size=config.max_line_size, max_event_size=config.max_event_size)
+        return Streaming(head, decoder)
+    body = yield from read_body(JSON_BODY_LIMIT)
+    _check_json_error(body)
+    return Streaming(head, _Prefilled([_chat_stream_item(parse_chat_completion(body))]))
+
+
+# -- text generation ---------------------------------------------------------------------
+
+
+def _completions_payload(prompt: str, target: Target, params: Mapping[str, Any],
+                         stream: bool) -> dict[str, Any]:
+    payload: dict[str, Any] = {"prompt": prompt}
+    if target.payload_model:
+        payload["model"] = target.payload_model
+    for name, value in params.items():
+        if value is None or (name == "decoder_input_details" and not value):
+            continue
+        openai_name = _COMPLETIONS_NAMES.get(name)
+        if openai_name is None:
+            raise UsageError(
+                f"text_generation(): {name} has no equivalent in the OpenAI completions API "
+                f"that {target.url} speaks; drop it or use a TGI endpoint",
+                argument=name,
+            )
+        payload[openai_name] = value
+    payload["stream"] = stream
+    return payload
+
+
+def text_generation(
+    config: ClientConfig,
+    prompt: Any,
+    *,
+    model: str | None = None,
+    details: bool | None = None,
+    stream: bool | None = None,
+    params: Mapping[str, Any],
+) -> Flow[str | TextGenerationOutput | Streaming[str] | Streaming[TextGenerationStreamOutput]]:
+    """Flow of `text_generation`: TGI's ``/generate`` shape, or OpenAI ``/v1/completions``."""
+    task = "text_generation"
+    check_arg(task, "prompt", prompt, (str,))
+    if prompt is None:
+        raise UsageError("text_generation(): prompt is required", argument="prompt")
+    check_arg(task, "model", model, (str,))
+    check_arg(task, "details", details, (bool,))
+    check_arg(task, "stream", stream, (bool,))
+    check_params(task, params, TEXT_GENERATION_PARAMS)
+    if params.get("decoder_input_details") and not details:
+        raise UsageError(
+            "text_generation(): decoder_input_details=True needs details=True",
+            argument="decoder_input_details",
+        )
+    grammar = params.get("grammar")
+    if grammar is not None and grammar.get("type") not in ("json", "regex", "json_schema"):
+        raise UsageError(
+            "text_generation(): grammar must be {'type': 'json'|'regex'|'json_schema', "
+            "'value': ...}",
+            argument="grammar",
+        )
+    want_details = bool(details)
+    target = config.task_target(model, "text-generation")
+    if target.openai_style:
+        payload = _completions_payload(prompt, target, params, bool(stream))
+    else:
+        parameters = dict(params)
+        parameters["details"] = details
+        payload = {"inputs": prompt, "parameters": filter_none(parameters)}
+        if stream is not None:
+            payload["stream"] = stream
+    request = _request(config, "POST", target.url, filter_none(payload), stream=bool(stream))
+    if stream:
+        return _text_stream_flow(config, request, target.openai_style, want_details)
+    return _text_flow(config, request, target.openai_style, want_details)
+
+
+def _text_flow(config: ClientConfig, request: Request, openai_style: bool,
+               details: bool) -> Flow[str | TextGenerationOutput]:
+    response = yield from send_request(request, config.runtime)
+    parse = parse_completion_as_text_generation if openai_style else parse_text_generation
+    output = parse(response.body)
+    return output if details else output.generated_text
+
+
+def _text_stream_flow(
+    config: ClientConfig, request: Request, openai_style: bool, details: bool
+) -> Flow[Streaming[str] | Streaming[TextGenerationStreamOutput]]:
+    head = yield from open_response(request, config.runtime)
+    if _is_event_stream(head):
+        cls = CompletionStreamDecoder if openai_style else TextGenerationStreamDecoder
+        return Streaming(head, cls(details=details))  # type: ignore[arg-type]
+    # The HF Inference Toolkit ignores "stream" and answers JSON: one item, not silence.
+    body = yield from read_body(JSON_BODY_LIMIT)
+    _check_json_error(body)
+    parse = parse_completion_as_text_generation if openai_style else parse_text_generation
+    output = parse(body)
+    if not details:
+        return Streaming(head, _Prefilled([output.generated_text]))
+    item = {
+        "index": 0,
+        "token": {"id": -1, "text": output.generated_text, "logprob": None, "special": False},
+        "generated_text": output.generated_text,
+        "details": output.details.to_dict() if output.details is not None else None,
+    }
+    return Streaming(head, _Prefilled([TextGenerationStreamOutput.parse(item)]))
+
+
+# -- feature extraction ------------------------------------------------------------------
+
+_HF_ONLY = ("normalize", "prompt_name", "truncate", "truncation_direction")
+
+
+def feature_extraction(
+    config: ClientConfig,
+    text: Any,
+    *,
+    model: str | None = None,
+    normalize: bool | None = None,
+    prompt_name: str | None = None,
+    truncate: bool | None = None,
+    truncation_direction: str | None = None,
+    dimensions: int | None = None,
+    encoding_format: str | None = None,
+) -> Flow[FloatArray]:
+    """Flow of `feature_extraction`: HF/TEI ``{"inputs"}`` or OpenAI ``/v1/embeddings``."""
+    task = "feature_extraction"
+    if isinstance(text, (list, tuple)):
+        if not text or not all(isinstance(t, str) for t in text):
+            raise UsageError(f"{task}(): text must be a str or a non-empty list of str",
+                             argument="text")
+        text = list(text)
+    elif not isinstance(text, str):
+        raise UsageError(f"{task}(): text must be a str or a list of str, got "
+                         f"{type(text).__name__}", argument="text")
+    check_arg(task, "model", model, (str,))
+    check_arg(task, "normalize", normalize, (bool,))
+    check_arg(task, "prompt_name", prompt_name, (str,))
+    check_arg(task, "truncate", truncate, (bool,))
+    check_arg(task, "dimensions", dimensions, (int,))
+    if truncation_direction not in (None, "left", "right", "Left", "Right"):
+        raise UsageError(f"{task}(): truncation_direction must be 'left' or 'right'",
+                         argument="truncation_direction")
+    if encoding_format not in (None, "float", "base64"):
+        raise UsageError(f"{task}(): encoding_format must be 'float' or 'base64'",
+                         argument="encoding_format")
+    target = config.task_target(model, "feature-extraction")
+    options = {"normalize": normalize, "prompt_name": prompt_name, "truncate": truncate,
+               "truncation_direction": truncation_direction}
+    if target.openai_style:
+        for name in _HF_ONLY:
+            if options[name] is not None:
+                raise UsageError(
+                    f"{task}(): {name} is not part of the OpenAI embeddings API that "
+                    f"{target.url} speaks",
+                    argument=name,
+                )
+        payload: dict[str, Any] = {"input": text, "model": target.payload_model,
+                                   "dimensions": dimensions, "encoding_format": encoding_format}
+    else:
+        payload = {"inputs": text, **options, "dimensions": dimensions,
+                   "encoding_format": encoding_format}
+    request = _request(config, "POST", target.url, filter_none(payload))
+    return _embedding_flow(config, request, target.openai_style)
+
+
+def _embedding_flow(config: ClientConfig, request: Request, openai_style: bool
+                    ) -> Flow[FloatArray]:
+    response = yield from send_request(request, config.runtime)
+    return (parse_openai_embeddings if openai_style else parse_hf_features)(response.body)
+
+
+# -- endpoint utilities ------------------------------------------------------------------
+
+
+def health_check(config: ClientConfig, model: str | None = None) -> Flow[bool]:
+    """Flow of `health_check`: ``GET <url>/health`` answers 200."""
+    check_arg("health_check", "model", model, (str,))
+    request = _request(config, "GET", config.endpoint_url(model, "health"))
+    return _health_flow(request)
+
+
+def _health_flow(request: Request) -> Flow[bool]:
+    response = yield Send(request)
+    return bool(response.status == 200)
+
+
+def get_endpoint_info(config: ClientConfig, model: str | None = None) -> Flow[dict[str, Any]]:
+    """Flow of `get_endpoint_info`: ``GET <url>/info`` as a dict."""
+    check_arg("get_endpoint_info", "model", model, (str,))
+    request = _request(config, "GET", config.endpoint_url(model, "info"))
+    return _info_flow(config, request)
+
+
+def _info_flow(config: ClientConfig, request: Request) -> Flow[dict[str, Any]]:
+    response = yield from send_request(request, config.runtime)
+    try:
+        info = json.loads(response.body)
+    except ValueError:
+        raise MalformedResponseError("the /info response is not JSON",
+                                     received=response.body) from None
+    if not isinstance(info, dict):
+        raise MalformedResponseError("the /info response is not a JSON object",
+                                     received=response.body)
+    return info
+
+

@@ -1,0 +1,1 @@
+"""Shared fixtures. `tests/` is on sys.path so helper modules import directly."""
