@@ -1,0 +1,47 @@
+"""The sync and async clients expose the same methods with the same parameters."""
+
+from __future__ import annotations
+
+import inspect
+
+from inferwire import AsyncInferenceClient, InferenceClient
+
+PUBLIC_TASKS = {"chat_completion", "text_generation", "feature_extraction", "health_check",
+                "get_endpoint_info"}
+
+
+def _public_methods(cls: type) -> dict[str, inspect.Signature]:
+    return {name: inspect.signature(member) for name, member in inspect.getmembers(cls)
+            if callable(member) and not name.startswith("_")}
+
+
+def test_same_public_methods() -> None:
+    sync, async_ = _public_methods(InferenceClient), _public_methods(AsyncInferenceClient)
+    assert set(sync) == set(async_)
+    assert PUBLIC_TASKS <= set(sync)
+
+
+def test_same_parameters_and_defaults() -> None:
+    sync, async_ = _public_methods(InferenceClient), _public_methods(AsyncInferenceClient)
+    for name in sync:
+        assert list(sync[name].parameters.values()) == list(async_[name].parameters.values()), name
+
+
+def test_async_task_methods_are_coroutines() -> None:
+    for name in PUBLIC_TASKS | {"close"}:
+        assert inspect.iscoroutinefunction(getattr(AsyncInferenceClient, name)), name
+        assert not inspect.iscoroutinefunction(getattr(InferenceClient, name)), name
+
+
+def test_constructors_share_huggingface_hub_parameters() -> None:
+    common = ["model", "provider", "token", "timeout", "headers", "cookies", "bill_to",
+              "base_url", "api_key", "max_retries"]
+    for cls in (InferenceClient, AsyncInferenceClient):
+        names = list(inspect.signature(cls).parameters)
+        assert names[: len(common)] == common, cls
+
+
+def test_chat_alias_is_the_bound_method() -> None:
+    client = InferenceClient(base_url="http://127.0.0.1:9")
+    assert client.chat.completions.create == client.chat_completion
+    client.close()
