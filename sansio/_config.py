@@ -156,7 +156,13 @@ class ClientConfig:
 
     def task_target(self, model: str | None, task: str) -> Target:
         """URL and API shape for a non-chat task (text-generation, feature-extraction)."""
-        chosen = self._model_for(model)
+        # A client-level URL stays the destination when the method names a model (not a URL):
+        # the name then travels in the payload, as for chat (huggingface_hub would instead send
+        # the call to the Hub router, away from the server the client was made for).
+        if self.model and is_url(self.model) and not (model and is_url(model)):
+            chosen = self.model
+        else:
+            chosen = self._model_for(model)
         if is_url(chosen):
             base = openai_style_base(chosen)
             if base is not None:

@@ -1,0 +1,382 @@
+"""One HTTP/1.1 connection: h11 plus a network stream, one request/response cycle at a time.
+
+h11 serialises requests, parses response heads and frames Content-Length and close-delimited
+bodies; chunked bodies go through `ChunkedDecoder` (the streaming hot path), after which h11 is
+told the body ended so that it stays the authority on whether the connection can be reused.
+
+Every failure leaves here as an inferwire error naming the URL and what was going on, except
+`StaleConnection`, which the pool turns into one transparent retry on a fresh connection.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import h11
+from inferwire.sansio._errors import (
+    IncompleteStreamError,
+    InferenceError,
+    InferenceTimeoutError,
+    RemoteProtocolError,
+    TransportError,
+    UsageError,
+)
+from inferwire.sansio._http import Request, ResponseHead
+
+from ._backends import AsyncNetworkStream, StreamTimeout
+from ._chunked import ChunkedDecoder
+
+__all__ = ["MAX_HEAD", "HTTP11Connection", "Origin", "StaleConnection", "Timeouts"]
+
+MAX_HEAD = 64 * 1024
+"""Bound on the size of a response head (status line and headers)."""
+
+_WRITE_JOIN_LIMIT = 256 * 1024
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+_LAST_CHUNK = b"0\r\n\r\n"
+
+Origin = tuple[str, str, int]
+"""(scheme, host, port): what a pooled connection is keyed by."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait (None: no limit).
+
+    `connect` covers the TCP connect and the TLS handshake; `read` is the longest wait for the
+    next bytes from the server, the response head included; `write` the longest wait for the
+    socket to take the request.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 60.0
+    write: float | None = 60.0
+
+
+class StaleConnection(Exception):  # noqa: N818 - internal signal, never escapes the package
+    """A reused keep-alive connection was closed by the server before any response byte."""
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:g} s"
+
+
+class HTTP11Connection:
+    """A connection checked out for one request at a time."""
+
+    __slots__ = (
+        "_body_done",
+        "_chunked",
+        "_dirty",
+        "_eof",
+        "_h11",
+        "_pending",
+        "_request",
+        "origin",
+        "reused",
+        "stream",
+    )
+
+    def __init__(self, stream: AsyncNetworkStream, origin: Origin) -> None:
+        self.stream = stream
+        self.origin = origin
+        self.reused = False
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
+        self._request: Request | None = None
+        self._pending = b""
+        self._chunked: ChunkedDecoder | None = None
+        self._body_done = False
+        self._eof = False
+        self._dirty = False
+
+    def __repr__(self) -> str:
+        scheme, host, port = self.origin
+        return f"<HTTP11Connection {scheme}://{host}:{port} reused={self.reused}>"
+
+    # -- request and head ----------------------------------------------------------------------
+
+    async def start(
+        self, event: h11.Request, body: bytes | None, request: Request, timeouts: Timeouts
+    ) -> ResponseHead:
+        """Send the request and receive the response head; the body stays on the wire."""
+        self._request = request
+        try:
+            await self._send(event, body, request, timeouts.write)
+        except TransportError as failure:
+            if isinstance(failure, InferenceTimeoutError):
+                raise
+            # The server may have answered before it stopped reading (401 or 413 on a large
+            # upload, then close): prefer its response to the broken pipe.
+            self._dirty = True
+            try:
+                return await self._receive_head(request, timeouts.read)
+            except InferenceError:
+                raise failure from None
+        return await self._receive_head(request, timeouts.read)
+
+    async def _send(
+        self, event: h11.Request, body: bytes | None, request: Request, timeout: float | None
+    ) -> None:
+        h = self._h11
+        try:
+            pieces = [h.send(event)]
+            if body:
+                pieces.extend(h.send_with_data_passthrough(h11.Data(data=body)) or ())
+            pieces.append(h.send(h11.EndOfMessage()))
+        except h11.LocalProtocolError as exc:
+            self._dirty = True
+            raise UsageError(f"cannot send {request.method} {request.url}: {exc}") from exc
+        write = self.stream.write
+        try:
+            if body is None or len(body) <= _WRITE_JOIN_LIMIT:
+                await write(b"".join(pieces), timeout)
+            else:
+                for piece in pieces:
+                    if piece:
+                        await write(piece, timeout)
+        except StreamTimeout:
+            raise InferenceTimeoutError(
+                f"write timeout ({_seconds(timeout)}) sending {request.method} {request.url}"
+            ) from None
+        except OSError as exc:
+            if self.reused:
+                raise StaleConnection from exc
+            raise TransportError(
+                f"connection lost while sending {request.method} {request.url}: {exc}"
+            ) from exc
+
+    async def _receive_head(self, request: Request, timeout: float | None) -> ResponseHead:
+        h = self._h11
+        buf = b""
+        while True:
+            try:
+                data = await self.stream.read(timeout)
+            except StreamTimeout:
+                raise InferenceTimeoutError(
+                    f"read timeout ({_seconds(timeout)}) waiting for the response to "
+                    f"{request.method} {request.url}"
+                ) from None
+            except OSError as exc:
+                if not buf and self.reused:
+                    raise StaleConnection from exc
+                raise TransportError(
+                    f"connection lost while waiting for the response to "
+                    f"{request.method} {request.url}: {exc}"
+                ) from exc
+            if not data:
+                self._eof = True
+                if not buf and self.reused:
+                    raise StaleConnection
+                if not buf:
+                    raise TransportError(
+                        f"the server closed the connection without answering "
+                        f"{request.method} {request.url}"
+                    )
+                raise TransportError(
+                    f"the server closed the connection in the middle of the response head "
+                    f"({len(buf)} bytes) for {request.method} {request.url}: {buf[:200]!r}"
+                )
+            buf = buf + data if buf else data
+            while buf:
+                if not (buf.startswith(b"HTTP/") or b"HTTP/".startswith(buf)):
+                    raise RemoteProtocolError(
+                        f"malformed response to {request.method} {request.url}: "
+                        "it does not start with an HTTP/1.x status line",
+                        received=buf,
+                    )
+                match = _BLANK_LINE.search(buf)
+                if match is None:
+                    if len(buf) > MAX_HEAD:
+                        raise RemoteProtocolError(
+                            f"the response head from {request.url} exceeds {MAX_HEAD} bytes",
+                            received=buf,
+                        )
+                    break
+                cut = match.end()
+                head, buf = buf[:cut], buf[cut:]
+                h.receive_data(head)
+                try:
+                    event = h.next_event()
+                except h11.RemoteProtocolError as exc:
+                    raise RemoteProtocolError(
+                        f"malformed response to {request.method} {request.url}: {exc}",
+                        received=head,
+                    ) from exc
+                if type(event) is h11.Response:
+                    return self._start_body(event, buf, request)
+                if type(event) is not h11.InformationalResponse:  # pragma: no cover - h11 invariant
+                    raise RemoteProtocolError(
+                        f"unexpected {type(event).__name__} in the response to {request.url}",
+                        received=head,
+                    )
+
+    def _start_body(self, event: h11.Response, rest: bytes, request: Request) -> ResponseHead:
+        headers = tuple(
+            (name.decode("ascii"), value.decode("latin-1")) for name, value in event.headers
+        )
+        status = event.status_code
+        chunked = (
+            request.method != "HEAD"
+            and status not in (204, 304)
+            and any(name == "transfer-encoding" for name, _ in headers)
+        )
+        if chunked:
+            self._chunked = ChunkedDecoder()
+            self._pending = rest
+        elif rest:
+            self._h11.receive_data(rest)
+        return ResponseHead(status, headers, request, event.reason.decode("latin-1"))
+
+    # -- body ----------------------------------------------------------------------------------
+
+    @property
+    def body_done(self) -> bool:
+        """True once the whole response body has been received."""
+        return self._body_done
+
+    async def receive_body(self, timeout: float | None) -> bytes:
+        """The next raw (still content-encoded) body bytes; ``b""`` once the body has ended.
+
+        Everything the last socket read brought is returned at once: all the HTTP chunks in it
+        joined into one bytes object.
+        """
+        if self._body_done:
+            return b""
+        chunked = self._chunked
+        if chunked is not None:
+            if self._pending:
+                data, self._pending = self._pending, b""
+            else:
+                data = await self._read_body(timeout)
+            while True:
+                if not data:
+                    raise IncompleteStreamError(
+                        f"the server closed the connection before the end of the chunked body "
+                        f"from {self._url()}"
+                    )
+                out = chunked.feed(data)
+                if chunked.done:
+                    self._end_chunked(chunked)
+                    return out
+                if out:
+                    return out
+                data = await self._read_body(timeout)
+        return await self._receive_h11_body(timeout)
+
+    async def _receive_h11_body(self, timeout: float | None) -> bytes:
+        h = self._h11
+        parts: list[bytes] = []
+        try:
+            while True:
+                event = h.next_event()
+                kind = type(event)
+                if kind is h11.Data:
+                    parts.append(event.data)  # type: ignore[union-attr]
+                elif event is h11.NEED_DATA:
+                    if parts:
+                        break
+                    data = await self._read_body(timeout)
+                    if not data:
+                        self._eof = True
+                    h.receive_data(data)
+                elif kind is h11.EndOfMessage:
+                    self._body_done = True
+                    break
+                else:  # pragma: no cover - h11 gives ConnectionClosed only after EndOfMessage
+                    raise RemoteProtocolError(
+                        f"unexpected {kind.__name__} in the response body from {self._url()}"
+                    )
+        except h11.RemoteProtocolError as exc:
+            self._dirty = True
+            if self._eof:
+                raise IncompleteStreamError(
+                    f"the server closed the connection before the end of the body from "
+                    f"{self._url()}: {exc}"
+                ) from exc
+            raise RemoteProtocolError(f"malformed response body from {self._url()}: {exc}") from exc
+        if not parts:
+            return b""
+        if len(parts) == 1:
+            part = parts[0]
+            return part if type(part) is bytes else bytes(part)
+        return b"".join(parts)
+
+    async def _read_body(self, timeout: float | None) -> bytes:
+        try:
+            return await self.stream.read(timeout)
+        except StreamTimeout:
+            self._dirty = True
+            raise InferenceTimeoutError(
+                f"read timeout ({_seconds(timeout)}) waiting for more of the response body "
+                f"from {self._url()}"
+            ) from None
+        except OSError as exc:
+            self._dirty = True
+            raise TransportError(
+                f"connection lost while reading the response body from {self._url()}: {exc}"
+            ) from exc
+
+    def _end_chunked(self, chunked: ChunkedDecoder) -> None:
+        if chunked.trailing:
+            self._dirty = True  # the server sent bytes after the response: do not reuse
+        # Tell h11 the body ended, so its state machine decides about keep-alive.
+        self._h11.receive_data(_LAST_CHUNK)
+        event = self._h11.next_event()
+        assert type(event) is h11.EndOfMessage
+        self._body_done = True
+
+    def drain_buffered(self) -> bool:
+        """Without I/O, consume what was already received; True if the body ended in it."""
+        if self._body_done:
+            return True
+        if self._dirty:
+            return False
+        try:
+            chunked = self._chunked
+            if chunked is not None:
+                if self._pending:
+                    data, self._pending = self._pending, b""
+                    chunked.feed(data)
+                    if chunked.done:
+                        self._end_chunked(chunked)
+                return self._body_done
+            h = self._h11
+            while True:
+                event = h.next_event()
+                if type(event) is h11.EndOfMessage:
+                    self._body_done = True
+                    return True
+                if type(event) is not h11.Data:
+                    return False
+        except (h11.RemoteProtocolError, RemoteProtocolError):
+            self._dirty = True
+            return False
+
+    # -- reuse ---------------------------------------------------------------------------------
+
+    def finish_cycle(self) -> bool:
+        """After the body ended: prepare for the next request; False if not reusable."""
+        h = self._h11
+        if (
+            self._dirty
+            or self._eof
+            or not self._body_done
+            or h.our_state is not h11.DONE
+            or h.their_state is not h11.DONE
+            or h.trailing_data[0]
+        ):
+            return False
+        h.start_next_cycle()
+        self._request = None
+        self._chunked = None
+        self._pending = b""
+        self._body_done = False
+        return True
+
+    def close(self) -> None:
+        """Close the socket now (no I/O, no await)."""
+        self.stream.close()
+
+    def _url(self) -> str:
+        return self._request.url if self._request is not None else "?"

@@ -1,0 +1,423 @@
+"""The keep-alive connection pool and the streamed response it hands out.
+
+`ConnectionPool.open(request)` checks out a connection for the request's origin (reusing the most
+recently returned idle one), sends the request and answers with a `PooledResponse` once the head
+arrived. The response owns its connection exclusively until its body ended (the connection then
+goes back to the pool if h11 says it can be reused) or until it is closed, fails or is cancelled
+(the socket is then closed: a half-read connection never goes back to the pool).
+
+The pool holds no locks: checking a connection out or in never awaits, and both asyncio and trio
+run one task at a time, so many tasks can share one pool.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+import ssl
+from urllib.parse import quote, urlsplit
+
+import h11
+from inferwire.sansio._errors import ConnectError, ConnectTimeoutError, UsageError
+from inferwire.sansio._http import Request, ResponseHead
+
+from ._backends import AsyncBackend, StreamTimeout
+from ._connection import HTTP11Connection, Origin, StaleConnection, Timeouts
+from ._content import ACCEPT_ENCODING, ContentDecoder, make_decoder
+
+__all__ = ["ConnectionPool", "PooledResponse", "make_ssl_context"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Characters left alone when a target needs quoting: the URL delimiters and existing escapes.
+_TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~"
+
+
+def make_ssl_context(verify: bool | ssl.SSLContext = True) -> ssl.SSLContext:
+    """The TLS context for `verify`: a given context as is; True: verified (certifi's CAs when
+    certifi is installed, else the system's); False: no certificate or host name checks."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if verify:
+        try:
+            import certifi
+        except ImportError:  # pragma: no cover - certifi comes with httpx
+            context = ssl.create_default_context()
+        else:
+            context = ssl.create_default_context(cafile=certifi.where())
+    else:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_url(url: str) -> tuple[Origin, str, str]:
+    """(origin, request target, Host header value) of an absolute http(s) URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"invalid URL {url!r}: {exc}", argument="url") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise UsageError(f"unsupported URL scheme in {url!r}: use http or https", argument="url")
+    host = parts.hostname
+    if not host:
+        raise UsageError(f"the URL {url!r} has no host", argument="url")
+    default_port = _DEFAULT_PORTS[scheme]
+    if port is None:
+        port = default_port
+    authority = f"[{host}]" if ":" in host else host
+    if port != default_port:
+        authority = f"{authority}:{port}"
+    target = parts.path or "/"
+    if parts.query:
+        target = f"{target}?{parts.query}"
+    if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
+        target = quote(target, safe=_TARGET_SAFE)
+    return (scheme, host, port), target, authority
+
+
+def _build_event(request: Request, target: str, authority: str) -> h11.Request:
+    """The h11 request: the caller's headers plus Host, Content-Length and Accept-Encoding."""
+    body = request.body
+    names = {name for name, _ in request.headers}
+    try:
+        headers = [] if "host" in names else [(b"host", authority.encode("ascii"))]
+        headers += [(n.encode("ascii"), v.encode("latin-1")) for n, v in request.headers]
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"header names must be ASCII and values Latin-1: {exc}") from exc
+    if "content-length" in names:
+        if body is not None and request.header("content-length") != str(len(body)):
+            raise UsageError(
+                f"the content-length header ({request.header('content-length')}) does not match "
+                f"the body ({len(body)} bytes)"
+            )
+    elif "transfer-encoding" not in names and (body is not None or request.method in _BODY_METHODS):
+        headers.append((b"content-length", b"%d" % (len(body) if body is not None else 0)))
+    if "accept-encoding" not in names:
+        headers.append((b"accept-encoding", ACCEPT_ENCODING.encode("ascii")))
+    try:
+        return h11.Request(method=request.method, target=target, headers=headers)
+    except h11.LocalProtocolError as exc:
+        raise UsageError(f"invalid request {request.method} {request.url}: {exc}") from exc
+
+
+def _content_encoding(head: ResponseHead) -> str | None:
+    values = [value for name, value in head.headers if name == "content-encoding"]
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else ",".join(values)
+
+
+class ConnectionPool:
+    """HTTP/1.1 keep-alive connections keyed by (scheme, host, port), on one backend.
+
+    Each request gets a connection of its own; idle ones are reused last-in first-out, and at
+    most `max_keepalive_connections` are kept idle. `connections_opened` counts TCP connections
+    made, so tests and benchmarks can prove reuse.
+    """
+
+    def __init__(
+        self,
+        backend: AsyncBackend,
+        *,
+        timeouts: Timeouts | None = None,
+        verify: bool | ssl.SSLContext = True,
+        max_keepalive_connections: int = 10,
+    ) -> None:
+        if max_keepalive_connections < 0:
+            raise UsageError(
+                "max_keepalive_connections must be >= 0", argument="max_keepalive_connections"
+            )
+        self._backend = backend
+        self._timeouts = timeouts if timeouts is not None else Timeouts()
+        self._verify = verify
+        self._ssl_context: ssl.SSLContext | None = None
+        self._max_idle = max_keepalive_connections
+        self._idle: list[HTTP11Connection] = []
+        self._active: set[HTTP11Connection] = set()
+        self._closed = False
+        self.connections_opened = 0
+
+    @property
+    def backend(self) -> AsyncBackend:
+        """The backend the pool's connections run on."""
+        return self._backend
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The timeouts used when `open` is not given any."""
+        return self._timeouts
+
+    @property
+    def idle_connections(self) -> int:
+        """How many connections wait in the pool for reuse."""
+        return len(self._idle)
+
+    @property
+    def active_connections(self) -> int:
+        """How many connections are checked out by open responses."""
+        return len(self._active)
+
+    @property
+    def closed(self) -> bool:
+        """True once `aclose` was called."""
+        return self._closed
+
+    async def open(self, request: Request, timeouts: Timeouts | None = None) -> PooledResponse:
+        """Send `request`; answer once the response head arrived, with the body still pending.
+
+        A reused connection that the server had closed (the write fails, or it ends before any
+        response byte) is replaced by a fresh one and the request is sent again, once.
+        """
+        if self._closed:
+            raise UsageError("the connection pool is closed")
+        if timeouts is None:
+            timeouts = self._timeouts
+        origin, target, authority = _parse_url(request.url)
+        event = _build_event(request, target, authority)
+        conn = self._checkout(origin)
+        if conn is not None:
+            try:
+                head = await conn.start(event, request.body, request, timeouts)
+            except StaleConnection:
+                self._discard(conn)
+            except BaseException:
+                self._discard(conn)
+                raise
+            else:
+                return PooledResponse(self, conn, head, timeouts.read)
+        conn = await self._connect(origin, request, timeouts)
+        try:
+            head = await conn.start(event, request.body, request, timeouts)
+        except BaseException:
+            self._discard(conn)
+            raise
+        return PooledResponse(self, conn, head, timeouts.read)
+
+    async def aclose(self) -> None:
+        """Close every connection, idle or in use (open responses then fail). Idempotent."""
+        self._closed = True
+        connections = [*self._idle, *self._active]
+        self._idle.clear()
+        self._active.clear()
+        for conn in connections:
+            conn.close()
+
+    async def __aenter__(self) -> ConnectionPool:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"<ConnectionPool {self._backend.name} idle={len(self._idle)} "
+            f"active={len(self._active)} opened={self.connections_opened}>"
+        )
+
+    # -- checkout and return -------------------------------------------------------------------
+
+    def _checkout(self, origin: Origin) -> HTTP11Connection | None:
+        idle = self._idle
+        for index in range(len(idle) - 1, -1, -1):
+            conn = idle[index]
+            if conn.origin != origin:
+                continue
+            del idle[index]
+            if conn.stream.is_readable():
+                # Readable while idle: the server closed it (or sent junk). Drop it.
+                conn.close()
+                continue
+            conn.reused = True
+            self._active.add(conn)
+            return conn
+        return None
+
+    def _release(self, conn: HTTP11Connection) -> None:
+        """Take back a connection whose response body ended."""
+        self._active.discard(conn)
+        if self._closed or not conn.finish_cycle():
+            conn.close()
+            return
+        idle = self._idle
+        idle.append(conn)
+        if len(idle) > self._max_idle:
+            idle.pop(0).close()
+
+    def _discard(self, conn: HTTP11Connection) -> None:
+        self._active.discard(conn)
+        conn.close()
+
+    async def _connect(
+        self, origin: Origin, request: Request, timeouts: Timeouts
+    ) -> HTTP11Connection:
+        scheme, host, port = origin
+        context = None
+        if scheme == "https":
+            context = self._ssl_context
+            if context is None:
+                context = self._ssl_context = make_ssl_context(self._verify)
+        try:
+            stream = await self._backend.connect(
+                host,
+                port,
+                ssl_context=context,
+                server_hostname=host if context is not None else None,
+                timeout=timeouts.connect,
+            )
+        except StreamTimeout:
+            raise ConnectTimeoutError(
+                f"connect timeout ({timeouts.connect:g} s) connecting to {host}:{port} "
+                f"for {request.method} {request.url}"
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise ConnectError(
+                f"TLS certificate verification failed for {host}:{port} ({request.url}): "
+                f"{exc.verify_message or exc}"
+            ) from exc
+        except ssl.SSLError as exc:
+            raise ConnectError(
+                f"TLS handshake with {host}:{port} failed ({request.url}): {exc}"
+            ) from exc
+        except socket.gaierror as exc:
+            raise ConnectError(
+                f"could not resolve host {host!r} ({request.url}): {exc.strerror or exc}"
+            ) from exc
+        except OSError as exc:
+            raise ConnectError(
+                f"could not connect to {host}:{port} ({request.url}): {exc.strerror or exc}"
+            ) from exc
+        conn = HTTP11Connection(stream, origin)
+        self.connections_opened += 1
+        if self._closed:
+            conn.close()
+            raise UsageError("the connection pool was closed while connecting")
+        self._active.add(conn)
+        return conn
+
+
+_OPEN = 0
+_COMPLETE = 1
+_CLOSED = 2
+
+
+class PooledResponse:
+    """A response whose head arrived; its body is read with `receive`/`read`, then closed.
+
+    `receive` answers the next piece of the decoded body (gzip/deflate undone) as soon as a
+    socket read brought some; ``b""`` means the body ended. The connection goes back to the pool
+    when the body ends; `aclose` before that closes the socket instead. Any error or
+    cancellation inside `receive` closes the socket too. `async for piece in response` and
+    `async with response` work as expected.
+    """
+
+    __slots__ = ("_conn", "_decoder", "_pool", "_read_timeout", "_state", "head")
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        conn: HTTP11Connection,
+        head: ResponseHead,
+        read_timeout: float | None,
+    ) -> None:
+        self.head = head
+        self._pool = pool
+        self._conn: HTTP11Connection | None = conn
+        self._read_timeout = read_timeout
+        self._decoder: ContentDecoder | None = make_decoder(_content_encoding(head))
+        self._state = _OPEN
+
+    @property
+    def complete(self) -> bool:
+        """True once the whole body was received."""
+        return self._state == _COMPLETE
+
+    @property
+    def closed(self) -> bool:
+        """True once the response no longer holds a connection (ended, closed or failed)."""
+        return self._conn is None
+
+    async def receive(self) -> bytes:
+        """The next piece of the decoded body: all that one socket read brought; b"" at the end."""
+        conn = self._conn
+        if conn is None:
+            if self._state == _COMPLETE:
+                return b""
+            raise UsageError(
+                f"the response from {self.head.request.url} was closed before its body ended"
+            )
+        decoder = self._decoder
+        try:
+            while True:
+                raw = await conn.receive_body(self._read_timeout)
+                if conn.body_done:
+                    if decoder is not None:
+                        raw = decoder.decode(raw) + decoder.flush() if raw else decoder.flush()
+                    self._state = _COMPLETE
+                    self._conn = None
+                    self._pool._release(conn)
+                    return raw
+                if decoder is None:
+                    return raw
+                data = decoder.decode(raw)
+                if data:
+                    return data
+        except BaseException:
+            self._abort()
+            raise
+
+    async def read(self) -> bytes:
+        """The rest of the decoded body."""
+        parts: list[bytes] = []
+        while True:
+            piece = await self.receive()
+            if not piece:
+                return b"".join(parts)
+            parts.append(piece)
+
+    async def aclose(self) -> None:
+        """Release the connection: back to the pool if the body ended, else closed. Idempotent.
+
+        Performs no I/O and never blocks, so it is safe in a cancelled task or trio scope.
+        """
+        conn = self._conn
+        if conn is None:
+            return
+        self._conn = None
+        if self._state == _OPEN:
+            self._state = _CLOSED
+        if conn.drain_buffered():
+            self._pool._release(conn)
+        else:
+            self._pool._discard(conn)
+
+    def _abort(self) -> None:
+        conn = self._conn
+        if conn is not None:
+            self._conn = None
+            self._state = _CLOSED
+            self._pool._discard(conn)
+
+    def __aiter__(self) -> PooledResponse:
+        return self
+
+    async def __anext__(self) -> bytes:
+        piece = await self.receive()
+        if not piece:
+            raise StopAsyncIteration
+        return piece
+
+    async def __aenter__(self) -> PooledResponse:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = ("open", "complete", "closed")[self._state]
+        return f"<PooledResponse {self.head.status} {self.head.request.url} {state}>"

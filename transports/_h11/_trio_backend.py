@@ -1,0 +1,121 @@
+"""The trio backend: streams on `trio.SocketStream` / `trio.SSLStream`.
+
+Imported only by `get_backend("trio")`. Timeouts are per-operation cancel scopes whose expiry
+becomes `StreamTimeout`; a cancellation from the caller's own scopes passes through untouched.
+The `timeout` parameters (ruff ASYNC109) are the connection layer's own connect/read/write
+timeouts, which it must impose per operation; callers still use cancel scopes for overall limits.
+"""
+
+from __future__ import annotations
+
+import math
+import ssl
+
+import trio
+
+from ._backends import READ_SIZE, BackendName, StreamTimeout
+
+__all__ = ["TrioBackend", "TrioStream"]
+
+
+def _as_oserror(exc: BaseException) -> OSError:
+    """The OSError behind a trio stream error (trio wraps socket and SSL errors)."""
+    cause = exc.__cause__
+    if isinstance(cause, OSError):
+        return cause
+    if isinstance(exc, trio.ClosedResourceError):
+        return ConnectionAbortedError("closed by the client")
+    return ConnectionError(str(exc) or type(exc).__name__)
+
+
+class TrioStream:
+    """A TCP or TLS stream under trio."""
+
+    __slots__ = ("_socket", "_stream")
+
+    def __init__(self, stream: trio.SocketStream | trio.SSLStream[trio.SocketStream]) -> None:
+        self._stream = stream
+        tcp = stream.transport_stream if isinstance(stream, trio.SSLStream) else stream
+        self._socket = tcp.socket
+
+    async def read(self, timeout: float | None) -> bytes:  # noqa: ASYNC109 - see module doc
+        try:
+            if timeout is None:
+                data = await self._stream.receive_some(READ_SIZE)
+            else:
+                with trio.CancelScope(deadline=trio.current_time() + timeout):
+                    data = await self._stream.receive_some(READ_SIZE)
+                    return data if type(data) is bytes else bytes(data)
+                raise StreamTimeout
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            raise _as_oserror(exc) from exc
+        return data if type(data) is bytes else bytes(data)
+
+    async def write(self, data: bytes, timeout: float | None) -> None:  # noqa: ASYNC109
+        try:
+            if timeout is None:
+                await self._stream.send_all(data)
+                return
+            with trio.CancelScope(deadline=trio.current_time() + timeout):
+                await self._stream.send_all(data)
+                return
+            raise StreamTimeout
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            raise _as_oserror(exc) from exc
+
+    def is_readable(self) -> bool:
+        return self._socket.fileno() == -1 or self._socket.is_readable()
+
+    def close(self) -> None:
+        # trio's socket close is synchronous and wakes any task blocked on this socket; it
+        # needs no checkpoint, so it works inside a cancelled scope. No TLS close_notify: the
+        # HTTP/1.1 framing already tells where each response ends.
+        self._socket.close()
+
+
+class TrioBackend:
+    """Connects with `trio.open_tcp_stream` and `trio.SSLStream`."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> BackendName:
+        return "trio"
+
+    async def connect(
+        self,
+        host: str,
+        port: int,
+        *,
+        ssl_context: ssl.SSLContext | None,
+        server_hostname: str | None,
+        timeout: float | None,  # noqa: ASYNC109
+    ) -> TrioStream:
+        tcp: trio.SocketStream | None = None
+        connected = False
+        deadline = math.inf if timeout is None else trio.current_time() + timeout
+        try:
+            with trio.CancelScope(deadline=deadline):
+                tcp = await trio.open_tcp_stream(host, port)
+                if ssl_context is None:
+                    connected = True
+                    return TrioStream(tcp)
+                tls = trio.SSLStream(
+                    tcp, ssl_context, server_hostname=server_hostname, https_compatible=True
+                )
+                await tls.do_handshake()
+                connected = True
+                return TrioStream(tls)
+            raise StreamTimeout
+        except trio.BrokenResourceError as exc:
+            raise _as_oserror(exc) from exc
+        finally:
+            if not connected and tcp is not None:
+                # Timeout, TLS failure or the caller's cancellation: close without a checkpoint.
+                tcp.socket.close()
+
+    async def sleep(self, seconds: float) -> None:
+        await trio.sleep(seconds)
+
+    def __repr__(self) -> str:
+        return "TrioBackend()"
