@@ -252,9 +252,9 @@ def build_config(
             "OpenAI-compatible server",
             argument="provider",
         )
-    for name, value in (("max_line_size", max_line_size), ("max_event_size", max_event_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 64:
-            raise UsageError(f"{name} must be an int >= 64", argument=name)
+    for bound, size in (("max_line_size", max_line_size), ("max_event_size", max_event_size)):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 64:
+            raise UsageError(f"{bound} must be an int >= 64", argument=bound)
     user_headers = make_headers(headers or {})
     for key, value in user_headers:
         if not isinstance(value, str):

@@ -303,7 +303,7 @@ def _text_stream_flow(
     head = yield from open_response(request, config.runtime)
     if _is_event_stream(head):
         cls = CompletionStreamDecoder if openai_style else TextGenerationStreamDecoder
-        return Streaming(head, cls(details=details))  # type: ignore[arg-type]
+        return Streaming(head, cls(details=details))
     # The HF Inference Toolkit ignores "stream" and answers JSON: one item, not silence.
     body = yield from read_body(JSON_BODY_LIMIT)
     _check_json_error(body)

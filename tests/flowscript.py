@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from inferwire.sansio import Done, FlowRunner, Open, Receive, Request, Response, ResponseHead
-from inferwire.sansio import Send, Sleep
+from inferwire.sansio import (
+    Done,
+    FlowRunner,
+    Open,
+    Receive,
+    Request,
+    Response,
+    ResponseHead,
+    Send,
+    Sleep,
+)
 from inferwire.sansio._effects import Flow
 from inferwire.sansio._errors import InferenceError
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from inferwire.local import LocalServer, local_server
 
 __all__ = [
     "AUTH_KEY",
+    "free_port",
     "REQUEST_TIMEOUT",
     "STARTUP_TIMEOUT",
     "Reply",
@@ -115,3 +117,11 @@ def post_json(
     return http_request(
         server, "POST", path, json.dumps(payload).encode(), all_headers, timeout=timeout
     )
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from inferwire.sansio import Request, ResponseHead
 from inferwire.sansio._errors import (
     AuthenticationError,
@@ -35,10 +34,12 @@ def head(status: int, **headers: str) -> ResponseHead:
     # llama.cpp / OpenAI shape
     (401, b'{"error":{"code":401,"message":"Invalid API Key","type":"authentication_error"}}',
      AuthenticationError, "Invalid API Key"),
-    (400, b'{"error":{"code":400,"message":"\\"messages\\" must be an array","type":"invalid_request_error"}}',
+    (400, b'{"error":{"code":400,"message":"\\"messages\\" must be an array",'
+          b'"type":"invalid_request_error"}}',
      BadRequestError, '"messages" must be an array'),
     # TGI shape
-    (422, b'{"error":"Input validation error: `inputs` must have less than 4096 tokens","error_type":"validation"}',
+    (422, b'{"error":"Input validation error: `inputs` must have less than 4096 tokens",'
+          b'"error_type":"validation"}',
      UnprocessableEntityError, "Input validation error: `inputs` must have less than 4096 tokens"),
     # FastAPI (transformers serve)
     (400, b'{"detail":"Server is pinned to \'a\'; requested \'b\'"}', BadRequestError,

@@ -8,7 +8,6 @@ import json
 import struct
 
 import pytest
-
 from flowscript import Conversation
 from inferwire.sansio import Streaming
 from inferwire.sansio._config import build_config
@@ -68,7 +67,7 @@ def test_chat_request_shape() -> None:
     assert request.header("authorization") == "Bearer sk-local"
     assert request.header("content-type") == "application/json"
     payload = json.loads(request.body or b"")
-    assert list(payload)[0] == "model"
+    assert next(iter(payload)) == "model"
     assert payload == {"model": "smollm2", "messages": MESSAGES, "temperature": 0.2,
                        "max_tokens": 16, "stream": False, "cache_prompt": True}
     talk.respond(200, CHAT_BODY)

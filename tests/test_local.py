@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from inferwire.local import LocalServer, LocalServerError, local_server, start_local_server
 from inferwire.sansio._errors import InferenceError, UsageError
-from realserver import AUTH_KEY, STARTUP_TIMEOUT, http_request, post_json
+from realserver import AUTH_KEY, STARTUP_TIMEOUT, free_port, http_request, post_json
 
 pytestmark = pytest.mark.realserver
 
@@ -87,13 +87,6 @@ def _assert_stopped(srv: LocalServer) -> None:
     assert _pid_gone(srv.pid), f"pid {srv.pid} still exists"
     assert _connect_refused(srv.port)
     assert _port_bindable(srv.port)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --- the shared chat server ---------------------------------------------------------------------
@@ -213,7 +206,7 @@ def test_auth_server_requires_the_key(llama_auth_server: LocalServer) -> None:
 
 def test_loading_model_503_then_ready() -> None:
     """Poll /health from the very start: llama.cpp binds the port before loading the model."""
-    port = _free_port()
+    port = free_port()
     box: dict[str, object] = {}
     done = threading.Event()
 
@@ -407,7 +400,7 @@ def test_picked_port_taken_meanwhile_is_retried_once(monkeypatch: pytest.MonkeyP
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         taken = blocker.getsockname()[1]
-        picks = iter([taken, _free_port()])
+        picks = iter([taken, free_port()])
         monkeypatch.setattr(local, "_free_port", lambda: next(picks))
         with local_server(startup_timeout=STARTUP_TIMEOUT) as srv:
             assert srv.port != taken

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 
 import pytest
+from flowscript import Conversation
 from hypothesis import given
 from hypothesis import strategies as st
-
-from flowscript import Conversation
 from inferwire.sansio import Request
 from inferwire.sansio._errors import (
+    AuthenticationError,
     ConnectError,
     InferenceTimeoutError,
     RateLimitError,
@@ -127,10 +127,11 @@ def test_open_reads_the_error_body_before_retrying_and_returns_the_head() -> Non
 def test_open_maps_an_error_status_with_its_body() -> None:
     talk = Conversation(open_response(REQ, runtime()))
     talk.respond_head(401)
-    with pytest.raises(Exception) as info:
-        talk.body(b'{"error":{"code":401,"message":"Invalid API Key","type":"authentication_error"}}')
-    assert info.value.server_message == "Invalid API Key"  # type: ignore[attr-defined]
-    assert info.value.error_type == "authentication_error"  # type: ignore[attr-defined]
+    with pytest.raises(AuthenticationError) as info:
+        talk.body(b'{"error":{"code":401,"message":"Invalid API Key",'
+                  b'"type":"authentication_error"}}')
+    assert info.value.server_message == "Invalid API Key"
+    assert info.value.error_type == "authentication_error"
 
 
 def test_policy_rejects_bad_settings() -> None:
@@ -140,7 +141,8 @@ def test_policy_rejects_bad_settings() -> None:
         RetryPolicy(backoff_max=-1.0)
 
 
-@given(attempt=st.integers(0, 30), jitter=st.floats(0, 1), header=st.none() | st.text(max_size=40))
+@given(attempt=st.integers(0, 30), jitter=st.floats(0, 1),
+       header=st.none() | st.text(max_size=40))
 def test_delay_is_always_within_bounds(attempt: int, jitter: float, header: str | None) -> None:
     policy = RetryPolicy()
     delay = policy.delay(attempt, retry_after=header, now=NOW, jitter=jitter)

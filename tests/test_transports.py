@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 import trio
-
 from inferwire import (
     AsyncInferenceClient,
     AuthenticationError,
@@ -31,7 +30,6 @@ from inferwire.testing import (
     FakeInferenceServer,
     chat_completion,
     chat_stream,
-    embeddings,
     error,
     fake_embedding,
     raw,

@@ -23,7 +23,7 @@ from .sansio._effects import (
     Streaming,
 )
 from .sansio._errors import InferenceError, UsageError
-from .sansio._http import Request, Response, ResponseHead
+from .sansio._http import Response, ResponseHead
 from .sansio._retry import RetryPolicy
 from .sansio._textgen_types import TextGenerationOutput, TextGenerationStreamOutput
 
@@ -237,13 +237,13 @@ class AsyncInferenceClient:
         library = self._library or current_async_library()
         if self._pool is None or self._backend is None or self._backend.name != library:
             if self._pool is not None:
-                raise UsageError(
-                    f"this AsyncInferenceClient was first used under {self._backend and self._backend.name}; "
-                    f"create another one for {library}"
-                )
+                first = self._backend.name if self._backend else "another event loop"
+                raise UsageError(f"this AsyncInferenceClient was first used under {first}; "
+                                 f"create another one for {library}")
             self._backend = get_backend(library)
             t = self.timeout
-            self._pool = ConnectionPool(self._backend, timeouts=Timeouts(connect=t, read=t, write=t),
+            self._pool = ConnectionPool(self._backend,
+                                        timeouts=Timeouts(connect=t, read=t, write=t),
                                         verify=self._verify)
         return self._pool, self._backend
 
@@ -279,7 +279,7 @@ class AsyncInferenceClient:
                             await backend.sleep(step.seconds)
                             answer = None
                         else:  # pragma: no cover - exhaustive
-                            raise RuntimeError(f"unknown effect {step!r}")
+                            raise TypeError(f"unknown effect {step!r}")
                 except InferenceError as exc:
                     step = runner.fail(exc)
                 else:
@@ -441,7 +441,8 @@ class AsyncInferenceClient:
         top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
         truncate: int | None = None, typical_p: float | None = None,
         watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> (str | TextGenerationOutput | AsyncStream[str] | AsyncStream[TextGenerationStreamOutput]): ...
+    ) -> (str | TextGenerationOutput | AsyncStream[str]
+          | AsyncStream[TextGenerationStreamOutput]): ...
 
     async def text_generation(
         self, prompt: str, *, details: bool | None = None,

@@ -156,8 +156,7 @@ def _explain(error: BaseException, args: argparse.Namespace) -> str:
     if isinstance(error, HTTPStatusError):
         detail = error.server_message or "no message"
         return f"the server answered {error.status}: {detail}"
-    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return message
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -311,7 +311,7 @@ class InferenceClient:
                             time.sleep(step.seconds)
                             answer = None
                         else:  # pragma: no cover - exhaustive
-                            raise RuntimeError(f"unknown effect {step!r}")
+                            raise TypeError(f"unknown effect {step!r}")
                 except InferenceError as exc:
                     step = runner.fail(exc)
                 else:
