@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
+
 from inferwire.local import LocalServer, local_server
 
 __all__ = [

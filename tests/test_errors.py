@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from inferwire.sansio import Request, ResponseHead
 from inferwire.sansio._errors import (
     AuthenticationError,

@@ -8,7 +8,7 @@ import json
 import struct
 
 import pytest
-from flowscript import Conversation
+
 from inferwire.sansio import Streaming
 from inferwire.sansio._config import build_config
 from inferwire.sansio._errors import (
@@ -24,6 +24,8 @@ from inferwire.sansio._tasks import (
     health_check,
     text_generation,
 )
+
+from flowscript import Conversation
 
 LOCAL = build_config(base_url="http://127.0.0.1:8080/v1", token="sk-local")
 TGI = build_config(base_url="http://127.0.0.1:3000")

@@ -20,16 +20,7 @@ from typing import Any
 import pytest
 import trio
 import trustme
-from h11_servers import (
-    Conn,
-    Server,
-    chunked,
-    deflate_raw,
-    deflate_zlib,
-    gzip_bytes,
-    response,
-    serve_forever,
-)
+
 from inferwire._h11 import (
     AsyncioBackend,
     ConnectionPool,
@@ -49,6 +40,17 @@ from inferwire.sansio._errors import (
     UsageError,
 )
 from inferwire.sansio._http import Request
+
+from h11_servers import (
+    Conn,
+    Server,
+    chunked,
+    deflate_raw,
+    deflate_zlib,
+    gzip_bytes,
+    response,
+    serve_forever,
+)
 
 pytestmark = pytest.mark.timeout(20)
 

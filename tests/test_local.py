@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
+
 from inferwire.local import LocalServer, LocalServerError, local_server, start_local_server
 from inferwire.sansio._errors import InferenceError, UsageError
+
 from realserver import AUTH_KEY, STARTUP_TIMEOUT, free_port, http_request, post_json
 
 pytestmark = pytest.mark.realserver

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import trio
+
 from inferwire import (
     AsyncInferenceClient,
     AuthenticationError,
@@ -22,6 +23,7 @@ from inferwire import (
     ServiceUnavailableError,
 )
 from inferwire.local import LocalServer, start_local_server
+
 from realserver import AUTH_KEY, STARTUP_TIMEOUT, free_port
 
 pytestmark = pytest.mark.realserver

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 
 import pytest
-from flowscript import Conversation
 from hypothesis import given
 from hypothesis import strategies as st
+
 from inferwire.sansio import Request
 from inferwire.sansio._errors import (
     AuthenticationError,
@@ -21,6 +21,8 @@ from inferwire.sansio._errors import (
 )
 from inferwire.sansio._exchange import Runtime, open_response, send_request
 from inferwire.sansio._retry import RetryPolicy, parse_retry_after
+
+from flowscript import Conversation
 
 REQ = Request("POST", "http://server/v1/chat/completions", (), b"{}")
 NOW = 1_800_000_000.0

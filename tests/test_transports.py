@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import trio
+
 from inferwire import (
     AsyncInferenceClient,
     AuthenticationError,

@@ -235,12 +235,12 @@ class AsyncInferenceClient:
 
     def _get_pool(self) -> tuple[ConnectionPool, AsyncBackend]:
         library = self._library or current_async_library()
-        if self._pool is None or self._backend is None or self._backend.name != library:
-            if self._pool is not None:
-                first = self._backend.name if self._backend else "another event loop"
-                raise UsageError(f"this AsyncInferenceClient was first used under {first}; "
-                                 f"create another one for {library}")
-            self._backend = get_backend(library)
+        if self._backend is not None and self._backend.name != library:
+            raise UsageError(
+                f"this AsyncInferenceClient was first used under {self._backend.name}; "
+                f"create another one for {library}")
+        if self._pool is None or self._backend is None:
+            self._backend = self._backend or get_backend(library)
             t = self.timeout
             self._pool = ConnectionPool(self._backend,
                                         timeouts=Timeouts(connect=t, read=t, write=t),

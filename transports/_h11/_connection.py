@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import h11
+
 from inferwire.sansio._errors import (
     IncompleteStreamError,
     InferenceError,

@@ -18,6 +18,7 @@ import ssl
 from urllib.parse import quote, urlsplit
 
 import h11
+
 from inferwire.sansio._errors import ConnectError, ConnectTimeoutError, UsageError
 from inferwire.sansio._http import Request, ResponseHead
 
