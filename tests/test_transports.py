@@ -316,3 +316,18 @@ def test_scenario(name: str, transport: str, server: FakeInferenceServer) -> Non
     scenario, path = SCENARIOS[name]
     timeout = 1.0 if scenario is read_timeout else 10.0
     run(transport, server, scenario, path=path, timeout=timeout)
+
+
+def test_a_temporary_sync_client_streams_and_closes_its_pool_when_collected(
+        server: FakeInferenceServer, recwarn: pytest.WarningsRecorder) -> None:
+    """`for chunk in InferenceClient(...).chat_completion(stream=True)` (huggingface_hub fails
+    here: collecting the client closes the response)."""
+    import gc
+    import warnings
+
+    warnings.simplefilter("always", ResourceWarning)
+    chunks = list(InferenceClient(base_url=server.url("/v1")).chat_completion(
+        MESSAGES, stream=True))
+    gc.collect()
+    assert text_of(chunks) == "Hello, world!"
+    assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]

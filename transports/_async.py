@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar, overload
@@ -65,10 +66,11 @@ class AsyncStream(Generic[T]):
     cancellation discards it. `head` holds the response status and headers.
     """
 
-    __slots__ = ("_closed", "_decoder", "_index", "_items", "_response", "head")
+    __slots__ = ("_closed", "_decoder", "_index", "_items", "_owner", "_response", "head")
 
     def __init__(self, response: PooledResponse, head: ResponseHead,
-                 decoder: StreamDecoder[T]) -> None:
+                 decoder: StreamDecoder[T], owner: object = None) -> None:
+        self._owner = owner  # keeps the client (and its pool) alive while the stream is read
         self._response = response
         self._decoder = decoder
         self._items: list[T] = []
@@ -139,6 +141,12 @@ class AsyncStream(Generic[T]):
         await self.aclose()
 
 
+def _close_pools_now(pools: list[ConnectionPool]) -> None:
+    for pool in pools:
+        pool.close_nowait()
+    pools.clear()
+
+
 class _ChatCompletions:
     __slots__ = ("_client",)
 
@@ -196,6 +204,9 @@ class AsyncInferenceClient:
         self._verify = verify
         self._pool: ConnectionPool | None = None
         self._backend: AsyncBackend | None = None
+        self._pools: list[ConnectionPool] = []
+        # A client dropped without close() still closes its sockets when collected.
+        weakref.finalize(self, _close_pools_now, self._pools)
         self.chat = _Chat(self)
 
     @property
@@ -245,6 +256,7 @@ class AsyncInferenceClient:
             self._pool = ConnectionPool(self._backend,
                                         timeouts=Timeouts(connect=t, read=t, write=t),
                                         verify=self._verify)
+            self._pools.append(self._pool)
         return self._pool, self._backend
 
     async def _run(self, flow: Flow[Any]) -> Any:
@@ -288,7 +300,8 @@ class AsyncInferenceClient:
             if isinstance(result, Streaming):
                 if pending is None:
                     raise RuntimeError("flow returned a stream with no open response")
-                stream: AsyncStream[Any] = AsyncStream(pending, result.head, result.decoder)
+                stream: AsyncStream[Any] = AsyncStream(pending, result.head, result.decoder,
+                                                       self)
                 pending = None
                 return stream
             return result

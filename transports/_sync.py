@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar, overload
@@ -82,11 +83,12 @@ class Stream(Generic[T]):
     `head` holds the response status and headers.
     """
 
-    __slots__ = ("_chunks", "_closed", "_decoder", "_index", "_items", "_request", "_response",
-                 "head")
+    __slots__ = ("_chunks", "_closed", "_decoder", "_index", "_items", "_owner", "_request",
+                 "_response", "head")
 
     def __init__(self, response: httpx.Response, request: Request, head: ResponseHead,
-                 decoder: StreamDecoder[T]) -> None:
+                 decoder: StreamDecoder[T], owner: object = None) -> None:
+        self._owner = owner  # keeps the client (and its pool) alive while the stream is read
         self._response = response
         self._request = request
         self._chunks: Iterator[bytes] = response.iter_bytes()
@@ -170,6 +172,10 @@ class Stream(Generic[T]):
         self.close()
 
 
+def _noop() -> None:
+    return None
+
+
 class _ChatCompletions:
     __slots__ = ("_client",)
 
@@ -225,6 +231,8 @@ class InferenceClient:
             raise UsageError("http_client must be an httpx.Client", argument="http_client")
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=True)
+        # A client dropped without close() still closes its own pool when collected.
+        self._finalizer = weakref.finalize(self, self._http.close if self._owns_http else _noop)
         self.chat = _Chat(self)
 
     @property
@@ -244,8 +252,7 @@ class InferenceClient:
 
     def close(self) -> None:
         """Close the connection pool (unless it is a user-supplied `httpx.Client`)."""
-        if self._owns_http:
-            self._http.close()
+        self._finalizer()
 
     def __enter__(self) -> InferenceClient:
         return self
@@ -321,7 +328,7 @@ class InferenceClient:
                 if pending is None or pending_request is None:
                     raise RuntimeError("flow returned a stream with no open response")
                 stream: Stream[Any] = Stream(pending, pending_request, result.head,
-                                             result.decoder)
+                                             result.decoder, self)
                 pending = None
                 return stream
             return result

@@ -12,6 +12,7 @@ run one task at a time, so many tasks can share one pool.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import socket
 import ssl
@@ -202,12 +203,18 @@ class ConnectionPool:
 
     async def aclose(self) -> None:
         """Close every connection, idle or in use (open responses then fail). Idempotent."""
+        self.close_nowait()
+
+    def close_nowait(self) -> None:
+        """`aclose` without awaiting, for finalizers: sockets are closed at once (no I/O)."""
         self._closed = True
         connections = [*self._idle, *self._active]
         self._idle.clear()
         self._active.clear()
         for conn in connections:
-            conn.close()
+            # RuntimeError: the event loop is already closed; its transports go with it.
+            with contextlib.suppress(RuntimeError):
+                conn.close()
 
     async def __aenter__(self) -> ConnectionPool:
         return self
