@@ -66,3 +66,12 @@ def test_the_example_runs_as_a_script(server: FakeInferenceServer) -> None:
     result = subprocess.run([sys.executable, str(EXAMPLE), server.url("/v1")],
                             capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "Paris is the capital."
+
+
+def test_the_testing_guide_example_passes() -> None:
+    example = EXAMPLE.parent / "test_with_fake_server.py"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             str(example)], capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 passed" in result.stdout
