@@ -171,7 +171,7 @@ class ClientConfig:
                 return Target(base + route[task], payload_model, True)
             parts = urlsplit(chosen)
             if parts.path.rstrip("/").endswith(("/embeddings", "/completions")):
-                return Target(chosen, None, True)
+                return Target(chosen, model if model and not is_url(model) else None, True)
             return Target(chosen, None, False)
         self._provider_for_model_id()
         self._require_token("the Hugging Face router")

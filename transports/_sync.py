@@ -87,11 +87,13 @@ class Stream(Generic[T]):
                  "_response", "head")
 
     def __init__(self, response: httpx.Response, request: Request, head: ResponseHead,
-                 decoder: StreamDecoder[T], owner: object = None) -> None:
+                 decoder: StreamDecoder[T], *, owner: object = None,
+                 chunks: Iterator[bytes] | None = None) -> None:
         self._owner = owner  # keeps the client (and its pool) alive while the stream is read
         self._response = response
         self._request = request
-        self._chunks: Iterator[bytes] = response.iter_bytes()
+        # the body iterator the flow may already have read from (httpx allows only one)
+        self._chunks: Iterator[bytes] = chunks if chunks is not None else response.iter_bytes()
         self._decoder = decoder
         self._items: list[T] = []
         self._index = 0
@@ -328,7 +330,7 @@ class InferenceClient:
                 if pending is None or pending_request is None:
                     raise RuntimeError("flow returned a stream with no open response")
                 stream: Stream[Any] = Stream(pending, pending_request, result.head,
-                                             result.decoder, self)
+                                             result.decoder, owner=self, chunks=chunks)
                 pending = None
                 return stream
             return result
