@@ -126,46 +126,39 @@ def _retry_wait(runtime: Runtime, attempt: int, retry_after: str | None) -> Slee
                                      jitter=runtime.jitter()))
 
 
-def send_request(request: Request, runtime: Runtime) -> Flow[Response]:
-    """Send `request`, retrying per policy; return a 2xx/3xx response or raise the mapped error."""
+def _exchange(request: Request, runtime: Runtime, *, opening: bool) -> Flow[Any]:
+    """Perform `request` (`Open` or `Send`), retrying per policy; raise the mapped error."""
     attempt = 0
     while True:
         try:
-            response: Response = yield Send(request)
+            answer: Response | ResponseHead = yield (Open(request) if opening else Send(request))
         except ConnectError:
             if not runtime.retry.can_retry(attempt):
                 raise
             yield _retry_wait(runtime, attempt, None)
             attempt += 1
             continue
-        status = response.status
-        if status in runtime.retry.statuses and runtime.retry.can_retry(attempt):
-            yield _retry_wait(runtime, attempt, response.header("retry-after"))
-            attempt += 1
-            continue
-        if status >= 400:
-            raise error_from_response(response.head, response.body)
-        return response
-
-
-def open_response(request: Request, runtime: Runtime) -> Flow[ResponseHead]:
-    """Open `request` (body left pending), retrying per policy; raise the mapped error status."""
-    attempt = 0
-    while True:
-        try:
-            head: ResponseHead = yield Open(request)
-        except ConnectError:
-            if not runtime.retry.can_retry(attempt):
-                raise
-            yield _retry_wait(runtime, attempt, None)
-            attempt += 1
-            continue
-        status = head.status
+        status = answer.status
         if status < 400:
-            return head
-        body = yield from read_body()
+            return answer
+        if isinstance(answer, Response):
+            head, body = answer.head, answer.body
+        else:
+            head, body = answer, (yield from read_body())
         if status in runtime.retry.statuses and runtime.retry.can_retry(attempt):
             yield _retry_wait(runtime, attempt, head.header("retry-after"))
             attempt += 1
             continue
         raise error_from_response(head, body)
+
+
+def send_request(request: Request, runtime: Runtime) -> Flow[Response]:
+    """Send `request`, retrying per policy; return a 2xx/3xx response or raise the mapped error."""
+    response: Response = yield from _exchange(request, runtime, opening=False)
+    return response
+
+
+def open_response(request: Request, runtime: Runtime) -> Flow[ResponseHead]:
+    """Open `request` (body left pending), retrying per policy; raise the mapped error status."""
+    head: ResponseHead = yield from _exchange(request, runtime, opening=True)
+    return head

@@ -15,16 +15,18 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
 
-from inferwire.local import LocalServer, local_server
+from inferwire.local import LocalServer, local_server, start_local_server
 
 __all__ = [
     "AUTH_KEY",
+    "BackgroundStart",
     "free_port",
     "REQUEST_TIMEOUT",
     "STARTUP_TIMEOUT",
@@ -126,3 +128,31 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class BackgroundStart:
+    """`start_local_server` running in a thread, so a test can talk to the port meanwhile
+    (llama.cpp binds it before loading the model). `join()` returns the started server or
+    raises what starting raised."""
+
+    def __init__(self, port: int, **kwargs: Any) -> None:
+        self.done = threading.Event()
+        self._box: dict[str, Any] = {}
+        kwargs.setdefault("startup_timeout", STARTUP_TIMEOUT)
+        self._thread = threading.Thread(target=self._run, args=(port, kwargs))
+        self._thread.start()
+
+    def _run(self, port: int, kwargs: dict[str, Any]) -> None:
+        try:
+            self._box["server"] = start_local_server(port=port, **kwargs)
+        except BaseException as exc:
+            self._box["error"] = exc
+        finally:
+            self.done.set()
+
+    def join(self) -> LocalServer:
+        self._thread.join(timeout=STARTUP_TIMEOUT + 30)
+        if "error" in self._box:
+            raise self._box["error"]
+        server: LocalServer = self._box["server"]
+        return server

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -24,7 +23,14 @@ import pytest
 from inferwire.local import LocalServer, LocalServerError, local_server, start_local_server
 from inferwire.sansio._errors import InferenceError, UsageError
 
-from realserver import AUTH_KEY, STARTUP_TIMEOUT, free_port, http_request, post_json
+from realserver import (
+    AUTH_KEY,
+    STARTUP_TIMEOUT,
+    BackgroundStart,
+    free_port,
+    http_request,
+    post_json,
+)
 
 pytestmark = pytest.mark.realserver
 
@@ -209,22 +215,10 @@ def test_auth_server_requires_the_key(llama_auth_server: LocalServer) -> None:
 def test_loading_model_503_then_ready() -> None:
     """Poll /health from the very start: llama.cpp binds the port before loading the model."""
     port = free_port()
-    box: dict[str, object] = {}
-    done = threading.Event()
-
-    def start() -> None:
-        try:
-            box["server"] = start_local_server(port=port, startup_timeout=STARTUP_TIMEOUT)
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=start)
-    thread.start()
+    starting = BackgroundStart(port)
     seen: list[tuple[int, bytes, str]] = []
     try:
-        while not done.is_set():
+        while not starting.done.is_set():
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
                 conn.request("GET", "/health")
@@ -239,10 +233,7 @@ def test_loading_model_503_then_ready() -> None:
             if seen and seen[-1][0] == 200:
                 break
     finally:
-        thread.join(timeout=STARTUP_TIMEOUT + 30)
-    assert "error" not in box, box.get("error")
-    srv = box["server"]
-    assert isinstance(srv, LocalServer)
+        srv = starting.join()
     with srv:
         loading = [s for s in seen if s[0] == 503]
         # The port is bound before the model loads, so a tight poll sees hundreds to thousands of

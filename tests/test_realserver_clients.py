@@ -5,7 +5,6 @@ The servers are started once per session by the fixtures in `realserver.py`."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from typing import Any
 
@@ -22,9 +21,9 @@ from inferwire import (
     RetryPolicy,
     ServiceUnavailableError,
 )
-from inferwire.local import LocalServer, start_local_server
+from inferwire.local import LocalServer
 
-from realserver import AUTH_KEY, STARTUP_TIMEOUT, free_port
+from realserver import AUTH_KEY, BackgroundStart, free_port
 
 pytestmark = pytest.mark.realserver
 
@@ -169,25 +168,13 @@ def test_503_while_the_model_loads_then_retried_until_ready() -> None:
     meanwhile: without retries that is a typed `ServiceUnavailableError`; with retries the
     same call waits the load out and succeeds."""
     port = free_port()
-    box: dict[str, Any] = {}
-    done = threading.Event()
-
-    def start() -> None:
-        try:
-            box["server"] = start_local_server(port=port, startup_timeout=STARTUP_TIMEOUT)
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=start)
-    thread.start()
+    starting = BackgroundStart(port)
     url = f"http://127.0.0.1:{port}/v1"
     loading: ServiceUnavailableError | None = None
     patient = RetryPolicy(max_retries=200, backoff_initial=0.02, backoff_max=0.1)
     try:
         with InferenceClient(base_url=url, timeout=TIMEOUT, max_retries=0) as impatient:
-            while loading is None and not done.is_set():
+            while loading is None and not starting.done.is_set():
                 try:
                     impatient.chat_completion(QUESTION, max_tokens=2)
                 except ConnectError:
@@ -199,10 +186,7 @@ def test_503_while_the_model_loads_then_retried_until_ready() -> None:
         with InferenceClient(base_url=url, timeout=TIMEOUT, max_retries=patient) as client:
             output = client.chat_completion(QUESTION, max_tokens=4)
     finally:
-        thread.join(timeout=STARTUP_TIMEOUT + 30)
-        if "server" in box:
-            box["server"].stop()
-    assert "error" not in box, box.get("error")
+        starting.join().stop()
     assert loading is not None, "the server was never seen loading"
     assert loading.server_message == "Loading model"
     assert loading.error_type == "unavailable_error"
