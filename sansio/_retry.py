@@ -24,6 +24,8 @@ def parse_retry_after(value: str | None, now: float | None) -> float | None:
     if value is None:
         return None
     value = value.strip()
+    if not value.isascii():  # HTTP says ASCII digits; float() and isdigit() accept "²", "١٢"
+        return None
     if value.isdigit():
         return float(value)
     try:

@@ -67,6 +67,7 @@ def test_retry_after_http_date_uses_the_injected_clock() -> None:
 @pytest.mark.parametrize(("value", "expected"), [
     ("5", 5.0), (" 2 ", 2.0), ("1.5", 1.5), ("-3", None), ("soon", None), (None, None),
     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # in the past: retry now
+    ("²", None), ("nan", None), ("١٢", None),  # digits that are not ASCII are no delay
 ])
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, NOW) == expected
