@@ -36,6 +36,10 @@ __all__ = ["AsyncInferenceClient", "AsyncStream", "TrioInferenceClient", "curren
 
 T = TypeVar("T")
 _DRAIN_LIMIT = 64 * 1024
+FEED_LIMIT = 16 * 1024
+"""The most body bytes a stream hands its decoder at once (see `inferwire._sync.FEED_LIMIT`)."""
+FIRST_FEED_LIMIT = 1024
+"""The first slice of a stream is smaller, to hand over the first token sooner."""
 
 
 def current_async_library() -> Literal["asyncio", "trio"]:
@@ -66,7 +70,8 @@ class AsyncStream(Generic[T]):
     cancellation discards it. `head` holds the response status and headers.
     """
 
-    __slots__ = ("_closed", "_decoder", "_index", "_items", "_owner", "_response", "head")
+    __slots__ = ("_closed", "_decoder", "_index", "_items", "_limit", "_offset", "_owner",
+                 "_response", "_rest", "head")
 
     def __init__(self, response: PooledResponse, head: ResponseHead,
                  decoder: StreamDecoder[T], owner: object = None) -> None:
@@ -75,6 +80,9 @@ class AsyncStream(Generic[T]):
         self._decoder = decoder
         self._items: list[T] = []
         self._index = 0
+        self._rest = b""  # a large piece of the body, fed to the decoder in slices
+        self._offset = 0
+        self._limit = FIRST_FEED_LIMIT
         self._closed = False
         self.head = head
 
@@ -97,11 +105,17 @@ class AsyncStream(Generic[T]):
                 raise StopAsyncIteration
             try:
                 if decoder.finished:
+                    self._rest = b""
                     await self._drain()
                     items = list(decoder.close())
+                elif self._rest:
+                    items = list(decoder.feed(self._next_slice()))
                 else:
                     chunk = await response.receive()
-                    if chunk:
+                    if len(chunk) > self._limit:
+                        self._rest = chunk
+                        items = list(decoder.feed(self._next_slice()))
+                    elif chunk:
                         items = list(decoder.feed(chunk))
                     else:
                         self._closed = True
@@ -114,6 +128,18 @@ class AsyncStream(Generic[T]):
                 self._items = items
                 self._index = 1
                 return items[0]
+
+    def _next_slice(self) -> bytes:
+        rest = self._rest
+        start = self._offset
+        end = start + self._limit
+        self._limit = FEED_LIMIT
+        if end >= len(rest):
+            self._rest = b""
+            self._offset = 0
+            return rest[start:]
+        self._offset = end
+        return rest[start:end]
 
     async def _drain(self) -> None:
         """After the end marker: read what remains (the chunked terminator) so the connection

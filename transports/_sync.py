@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.request
 import weakref
 from collections.abc import Iterator, Mapping
 from types import TracebackType
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar, over
 import httpx
 
 from ._common import client_config, collect_params, to_numpy, validate_timeout
+from ._h11 import ConnectionPool, PooledResponse, Timeouts
+from ._h11._sync_backend import SyncBackend, run_sync
 from .sansio import _tasks
 from .sansio._chat_types import ChatCompletionOutput, ChatCompletionStreamOutput
 from .sansio._effects import (
@@ -46,6 +49,14 @@ __all__ = ["InferenceClient", "Stream"]
 
 T = TypeVar("T")
 _DRAIN_LIMIT = 64 * 1024
+FEED_LIMIT = 16 * 1024
+"""The most body bytes a stream hands its decoder at once. One socket read may bring 64 KiB
+or more (hundreds of events); decoding it in slices keeps the items alive at a time, and so the
+peak memory of a long stream, small."""
+FIRST_FEED_LIMIT = 1024
+"""The first slice of a stream is smaller: the first token is handed over as soon as it is
+decoded, not after everything the first read brought (a short stream often arrives whole)."""
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def _map_httpx_error(
@@ -70,6 +81,77 @@ def _map_httpx_error(
     return TransportError(f"{type(exc).__name__} on {where}: {exc}")
 
 
+class _PooledBody(httpx.SyncByteStream):
+    """The body of a response from `InferwireTransport`: one piece per socket read."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: PooledResponse) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        receive = self._response.receive
+        while True:
+            piece = run_sync(receive())
+            if not piece:
+                return
+            yield piece
+
+    def close(self) -> None:
+        run_sync(self._response.aclose())
+
+
+class InferwireTransport(httpx.BaseTransport):
+    """An httpx transport on inferwire's HTTP/1.1 connection layer, over blocking sockets.
+
+    `InferenceClient` mounts it in the `httpx.Client` it creates (a client you pass keeps its
+    own transport). It is the connection pool the async clients use (keep-alive, TLS, the
+    chunked decoder that hands over every HTTP chunk of a socket read at once), driven by the
+    sync backend; httpx keeps everything above the transport (redirects, cookies, proxies from
+    the environment, content decoding). TLS uses `httpx.create_ssl_context()`, so certificates
+    are verified exactly as httpx would. Errors are inferwire's own (`ConnectError`,
+    `InferenceTimeoutError`, `IncompleteStreamError`, ...), with the URL in the message.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ConnectionPool(SyncBackend(), verify=httpx.create_ssl_context)
+
+    @property
+    def connections_opened(self) -> int:
+        """How many TCP connections this transport has opened."""
+        return self._pool.connections_opened
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout") or {}
+        timeouts = Timeouts(connect=timeout.get("connect"), read=timeout.get("read"),
+                            write=timeout.get("write"))
+        body = request.read()
+        ours = Request(
+            request.method, str(request.url),
+            tuple((k.decode("latin-1").lower(), v.decode("latin-1"))
+                  for k, v in request.headers.raw),
+            body if body or request.method in ("POST", "PUT", "PATCH") else None,
+        )
+        pooled = run_sync(self._pool.open(ours, timeouts, decode=False))
+        head = pooled.head
+        return httpx.Response(
+            head.status,
+            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in head.headers],
+            stream=_PooledBody(pooled),
+            extensions={"http_version": b"HTTP/1.1",
+                        "reason_phrase": head.reason.encode("latin-1")},
+        )
+
+    def close(self) -> None:
+        self._pool.close_nowait()
+
+
+def _environment_proxies() -> bool:
+    """Whether httpx would route some requests through a proxy from the environment."""
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
+
+
 def _head(response: httpx.Response, request: Request) -> ResponseHead:
     headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1"))
                     for k, v in response.headers.raw)
@@ -83,20 +165,26 @@ class Stream(Generic[T]):
     `head` holds the response status and headers.
     """
 
-    __slots__ = ("_chunks", "_closed", "_decoder", "_index", "_items", "_owner", "_request",
-                 "_response", "head")
+    __slots__ = ("_chunks", "_closed", "_decoder", "_index", "_items", "_limit", "_offset",
+                 "_owner", "_request", "_response", "_rest", "head")
 
-    def __init__(self, response: httpx.Response, request: Request, head: ResponseHead,
-                 decoder: StreamDecoder[T], *, owner: object = None,
+    def __init__(self, response: httpx.Response | _PooledBody, request: Request,
+                 head: ResponseHead, decoder: StreamDecoder[T], *, owner: object = None,
                  chunks: Iterator[bytes] | None = None) -> None:
         self._owner = owner  # keeps the client (and its pool) alive while the stream is read
         self._response = response
         self._request = request
         # the body iterator the flow may already have read from (httpx allows only one)
-        self._chunks: Iterator[bytes] = chunks if chunks is not None else response.iter_bytes()
+        if chunks is None:
+            chunks = response.iter_bytes() if isinstance(response, httpx.Response) else iter(
+                response)
+        self._chunks: Iterator[bytes] = chunks
         self._decoder = decoder
         self._items: list[T] = []
         self._index = 0
+        self._rest = b""  # a large piece of the body, fed to the decoder in slices
+        self._offset = 0
+        self._limit = FIRST_FEED_LIMIT
         self._closed = False
         self.head = head
 
@@ -121,7 +209,13 @@ class Stream(Generic[T]):
                 items = list(decoder.close())
             else:
                 try:
-                    chunk = next(self._chunks)
+                    if self._rest:
+                        chunk = self._next_slice()
+                    else:
+                        chunk = next(self._chunks)
+                        if len(chunk) > self._limit:
+                            self._rest = chunk
+                            chunk = self._next_slice()
                 except StopIteration:
                     self._release()
                     items = list(decoder.close())
@@ -143,9 +237,22 @@ class Stream(Generic[T]):
                 self._index = 1
                 return items[0]
 
+    def _next_slice(self) -> bytes:
+        rest = self._rest
+        start = self._offset
+        end = start + self._limit
+        self._limit = FEED_LIMIT
+        if end >= len(rest):
+            self._rest = b""
+            self._offset = 0
+            return rest[start:]
+        self._offset = end
+        return rest[start:end]
+
     def _drain(self) -> None:
         """After the stream's end marker: read the little that remains so the connection stays
         reusable; a server that keeps sending gets its connection closed instead."""
+        self._rest = b""
         received = 0
         try:
             for chunk in self._chunks:
@@ -232,7 +339,18 @@ class InferenceClient:
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise UsageError("http_client must be an httpx.Client", argument="http_client")
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=True)
+        # The connection pool behind our own httpx client, called directly while nothing needs
+        # httpx's request machinery (see `_direct_open`); None for a client you pass.
+        self._direct: ConnectionPool | None = None
+        if http_client is None:
+            transport = InferwireTransport()
+            http_client = httpx.Client(timeout=self.timeout, follow_redirects=True,
+                                       transport=transport)
+            if not _environment_proxies():
+                self._direct = transport._pool
+        self._http = http_client
+        t = self.timeout
+        self._timeouts = Timeouts(connect=t, read=t, write=t)
         # A client dropped without close() still closes its own pool when collected.
         self._finalizer = weakref.finalize(self, self._http.close if self._owns_http else _noop)
         self.chat = _Chat(self)
@@ -274,7 +392,41 @@ class InferenceClient:
             extensions=extensions,
         )
 
+    def _direct_open(self, request: Request) -> PooledResponse | None:
+        """Send `request` straight to our own client's connection pool, or answer None when
+        httpx must send it instead.
+
+        `Client.send` costs about as much CPU per request as everything else in a call (URL
+        and header models, the auth, redirect and cookie layers), so while none of them has
+        anything to do, the loop skips it: the client is ours (no auth, no hooks, no mounts),
+        no proxy is configured in the environment, its cookie jar is empty and the URL has no
+        credentials. A redirect answered here is discarded and the request goes through httpx,
+        which follows it; a Set-Cookie is stored in the httpx client's jar, so later requests
+        carry it (through httpx).
+        """
+        pool = self._direct
+        if pool is None or self._http.cookies or "@" in request.url:
+            return None
+        pooled = run_sync(pool.open(request, self._timeouts))
+        head = pooled.head
+        if head.status in _REDIRECTS and head.header("location") is not None:
+            run_sync(pooled.aclose())
+            return None
+        if head.header("set-cookie") is not None:
+            self._http.cookies.extract_cookies(httpx.Response(
+                head.status, headers=list(head.headers),
+                request=httpx.Request(request.method, request.url)))
+        return pooled
+
     def _send(self, request: Request) -> Response:
+        pooled = self._direct_open(request)
+        if pooled is not None:
+            try:
+                body = run_sync(pooled.read())
+            finally:
+                run_sync(pooled.aclose())
+            head = pooled.head
+            return Response(head.status, head.headers, body, request, head.reason)
         try:
             response = self._http.send(self._build(request))
         except httpx.HTTPError as exc:
@@ -282,15 +434,23 @@ class InferenceClient:
         head = _head(response, request)
         return Response(head.status, head.headers, response.content, request, head.reason)
 
-    def _open(self, request: Request) -> httpx.Response:
+    def _open(
+        self, request: Request
+    ) -> tuple[httpx.Response | _PooledBody, Iterator[bytes], ResponseHead]:
+        """Open `request`: (the response to close, its decoded body pieces, its head)."""
+        pooled = self._direct_open(request)
+        if pooled is not None:
+            body = _PooledBody(pooled)
+            return body, iter(body), pooled.head
         try:
-            return self._http.send(self._build(request), stream=True)
+            response = self._http.send(self._build(request), stream=True)
         except httpx.HTTPError as exc:
             raise _map_httpx_error(exc, request, body_started=False) from None
+        return response, response.iter_bytes(), _head(response, request)
 
     def _run(self, flow: Flow[Any]) -> Any:
         runner: FlowRunner[Any] = FlowRunner(flow)
-        pending: httpx.Response | None = None
+        pending: httpx.Response | _PooledBody | None = None
         pending_request: Request | None = None
         chunks: Iterator[bytes] | None = None
         try:
@@ -312,10 +472,8 @@ class InferenceClient:
                         if isinstance(step, Send):
                             answer = self._send(step.request)
                         elif isinstance(step, Open):
-                            pending = self._open(step.request)
+                            pending, chunks, answer = self._open(step.request)
                             pending_request = step.request
-                            chunks = pending.iter_bytes()
-                            answer = _head(pending, step.request)
                         elif isinstance(step, Sleep):
                             time.sleep(step.seconds)
                             answer = None

@@ -43,7 +43,7 @@ READ_SIZE = 64 * 1024
 _PAUSE_READING_AT = 4 * READ_SIZE
 """Stop reading from the socket while this much received data waits for the reader."""
 
-BackendName = Literal["asyncio", "trio"]
+BackendName = Literal["asyncio", "trio", "sync"]
 
 T = TypeVar("T")
 
@@ -319,4 +319,8 @@ def get_backend(name: BackendName) -> AsyncBackend:
                 "the trio backend needs trio: pip install 'inferwire[trio]'", argument="backend"
             ) from exc
         return TrioBackend()
+    if name == "sync":
+        from ._sync_backend import SyncBackend
+
+        return SyncBackend()
     raise UsageError(f"unknown backend {name!r}: use 'asyncio' or 'trio'", argument="backend")

@@ -70,6 +70,7 @@ class HTTP11Connection:
         "_body_done",
         "_chunked",
         "_dirty",
+        "_ending",
         "_eof",
         "_h11",
         "_pending",
@@ -88,6 +89,7 @@ class HTTP11Connection:
         self._pending = b""
         self._chunked: ChunkedDecoder | None = None
         self._body_done = False
+        self._ending = False  # the chunked body's end was decoded, not yet told to h11
         self._eof = False
         self._dirty = False
 
@@ -246,6 +248,9 @@ class HTTP11Connection:
             return b""
         chunked = self._chunked
         if chunked is not None:
+            if self._ending:
+                self._end_chunked(chunked)
+                return b""
             if self._pending:
                 data, self._pending = self._pending, b""
             else:
@@ -258,6 +263,12 @@ class HTTP11Connection:
                     )
                 out = chunked.feed(data)
                 if chunked.done:
+                    if out:
+                        # Hand the last data over first; the next call ends the body (h11's
+                        # bookkeeping and the connection's return to the pool wait until then,
+                        # not in front of a short stream's first token).
+                        self._ending = True
+                        return out
                     self._end_chunked(chunked)
                     return out
                 if out:
@@ -319,6 +330,7 @@ class HTTP11Connection:
             ) from exc
 
     def _end_chunked(self, chunked: ChunkedDecoder) -> None:
+        self._ending = False
         if chunked.trailing:
             self._dirty = True  # the server sent bytes after the response: do not reuse
         # Tell h11 the body ended, so its state machine decides about keep-alive.
@@ -339,8 +351,8 @@ class HTTP11Connection:
                 if self._pending:
                     data, self._pending = self._pending, b""
                     chunked.feed(data)
-                    if chunked.done:
-                        self._end_chunked(chunked)
+                if chunked.done:
+                    self._end_chunked(chunked)
                 return self._body_done
             h = self._h11
             while True:
@@ -370,6 +382,7 @@ class HTTP11Connection:
             return False
         h.start_next_cycle()
         self._request = None
+        self._ending = False
         self._chunked = None
         self._pending = b""
         self._body_done = False

@@ -16,6 +16,9 @@ import contextlib
 import functools
 import socket
 import ssl
+import threading
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import h11
@@ -30,16 +33,20 @@ from ._content import ACCEPT_ENCODING, ContentDecoder, make_decoder
 __all__ = ["ConnectionPool", "PooledResponse", "make_ssl_context"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+Verify = bool | ssl.SSLContext | Callable[[], ssl.SSLContext]
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Characters left alone when a target needs quoting: the URL delimiters and existing escapes.
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~"
 
 
-def make_ssl_context(verify: bool | ssl.SSLContext = True) -> ssl.SSLContext:
-    """The TLS context for `verify`: a given context as is; True: verified (certifi's CAs when
-    certifi is installed, else the system's); False: no certificate or host name checks."""
+def make_ssl_context(verify: Verify = True) -> ssl.SSLContext:
+    """The TLS context for `verify`: a given context as is (or made by a given factory, when
+    first needed); True: verified (certifi's CAs when certifi is installed, else the system's);
+    False: no certificate or host name checks."""
     if isinstance(verify, ssl.SSLContext):
         return verify
+    if callable(verify):
+        return verify()
     if verify:
         try:
             import certifi
@@ -128,7 +135,7 @@ class ConnectionPool:
         backend: AsyncBackend,
         *,
         timeouts: Timeouts | None = None,
-        verify: bool | ssl.SSLContext = True,
+        verify: Verify = True,
         max_keepalive_connections: int = 10,
     ) -> None:
         if max_keepalive_connections < 0:
@@ -143,6 +150,11 @@ class ConnectionPool:
         self._idle: list[HTTP11Connection] = []
         self._active: set[HTTP11Connection] = set()
         self._closed = False
+        # Event loops run one task at a time; the sync backend may be used from many threads,
+        # so its checkout and return take a lock (they never block inside it).
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if backend.name == "sync" else contextlib.nullcontext()
+        )
         self.connections_opened = 0
 
     @property
@@ -170,11 +182,14 @@ class ConnectionPool:
         """True once `aclose` was called."""
         return self._closed
 
-    async def open(self, request: Request, timeouts: Timeouts | None = None) -> PooledResponse:
+    async def open(
+        self, request: Request, timeouts: Timeouts | None = None, *, decode: bool = True
+    ) -> PooledResponse:
         """Send `request`; answer once the response head arrived, with the body still pending.
 
         A reused connection that the server had closed (the write fails, or it ends before any
-        response byte) is replaced by a fresh one and the request is sent again, once.
+        response byte) is replaced by a fresh one and the request is sent again, once. With
+        ``decode=False`` the body is handed over still content-encoded (gzip, deflate).
         """
         if self._closed:
             raise UsageError("the connection pool is closed")
@@ -192,14 +207,14 @@ class ConnectionPool:
                 self._discard(conn)
                 raise
             else:
-                return PooledResponse(self, conn, head, timeouts.read)
+                return PooledResponse(self, conn, head, timeouts.read, decode)
         conn = await self._connect(origin, request, timeouts)
         try:
             head = await conn.start(event, request.body, request, timeouts)
         except BaseException:
             self._discard(conn)
             raise
-        return PooledResponse(self, conn, head, timeouts.read)
+        return PooledResponse(self, conn, head, timeouts.read, decode)
 
     async def aclose(self) -> None:
         """Close every connection, idle or in use (open responses then fail). Idempotent."""
@@ -208,10 +223,10 @@ class ConnectionPool:
     def close_nowait(self) -> None:
         """`aclose` without awaiting, for finalizers: sockets are closed at once (no I/O)."""
         self._closed = True
-        connections = [*self._idle, *self._active]
-        self._idle.clear()
-        self._active.clear()
-        for conn in connections:
+        # Swapped, not cleared under the lock: this may run in a finalizer, in any thread.
+        idle, self._idle = self._idle, []
+        active, self._active = self._active, set()
+        for conn in [*idle, *active]:
             # RuntimeError: the event loop is already closed; its transports go with it.
             with contextlib.suppress(RuntimeError):
                 conn.close()
@@ -232,33 +247,39 @@ class ConnectionPool:
 
     def _checkout(self, origin: Origin) -> HTTP11Connection | None:
         idle = self._idle
-        for index in range(len(idle) - 1, -1, -1):
-            conn = idle[index]
-            if conn.origin != origin:
-                continue
-            del idle[index]
+        while True:
+            with self._lock:
+                for index in range(len(idle) - 1, -1, -1):
+                    conn = idle[index]
+                    if conn.origin == origin:
+                        del idle[index]
+                        self._active.add(conn)
+                        break
+                else:
+                    return None
             if conn.stream.is_readable():
                 # Readable while idle: the server closed it (or sent junk). Drop it.
-                conn.close()
+                self._discard(conn)
                 continue
             conn.reused = True
-            self._active.add(conn)
             return conn
-        return None
 
     def _release(self, conn: HTTP11Connection) -> None:
         """Take back a connection whose response body ended."""
-        self._active.discard(conn)
-        if self._closed or not conn.finish_cycle():
-            conn.close()
-            return
-        idle = self._idle
-        idle.append(conn)
-        if len(idle) > self._max_idle:
-            idle.pop(0).close()
+        with self._lock:
+            self._active.discard(conn)
+            if self._closed or not conn.finish_cycle():
+                conn.close()
+                return
+            idle = self._idle
+            idle.append(conn)
+            oldest = idle.pop(0) if len(idle) > self._max_idle else None
+        if oldest is not None:
+            oldest.close()
 
     def _discard(self, conn: HTTP11Connection) -> None:
-        self._active.discard(conn)
+        with self._lock:
+            self._active.discard(conn)
         conn.close()
 
     async def _connect(
@@ -301,11 +322,14 @@ class ConnectionPool:
                 f"could not connect to {host}:{port} ({request.url}): {exc.strerror or exc}"
             ) from exc
         conn = HTTP11Connection(stream, origin)
-        self.connections_opened += 1
-        if self._closed:
+        with self._lock:
+            self.connections_opened += 1
+            closed = self._closed
+            if not closed:
+                self._active.add(conn)
+        if closed:
             conn.close()
             raise UsageError("the connection pool was closed while connecting")
-        self._active.add(conn)
         return conn
 
 
@@ -332,12 +356,15 @@ class PooledResponse:
         conn: HTTP11Connection,
         head: ResponseHead,
         read_timeout: float | None,
+        decode: bool = True,
     ) -> None:
         self.head = head
         self._pool = pool
         self._conn: HTTP11Connection | None = conn
         self._read_timeout = read_timeout
-        self._decoder: ContentDecoder | None = make_decoder(_content_encoding(head))
+        self._decoder: ContentDecoder | None = (
+            make_decoder(_content_encoding(head)) if decode else None
+        )
         self._state = _OPEN
 
     @property
