@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ._errors import UsageError
 from ._exchange import Runtime
 from ._http import Headers, make_headers
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from ._record import dataclass, field
 
 __all__ = [
     "DEFAULT_ROUTER_URL",

@@ -23,11 +23,15 @@ transport (its connection is closed, never reused) before the next effect is per
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ._errors import InferenceError
 from ._http import Request, ResponseHead
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from ._record import dataclass
 
 __all__ = [
     "Done",

@@ -7,10 +7,14 @@ import binascii
 import json
 import sys
 from array import array
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import MalformedResponseError, in_stream_error
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from ._record import dataclass
 
 __all__ = ["FloatArray", "parse_hf_features", "parse_openai_embeddings"]
 

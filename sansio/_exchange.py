@@ -8,13 +8,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._effects import Flow, Open, Receive, Send, Sleep
 from ._errors import ConnectError, HTTPStatusError, http_status_error
 from ._http import Headers, Request, Response, ResponseHead, get_header
 from ._retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from ._record import dataclass, field
 
 __all__ = ["ERROR_BODY_LIMIT", "Runtime", "error_from_response", "open_response", "read_body",
            "send_request", "server_message_of"]

@@ -7,10 +7,15 @@ These are plain, immutable descriptions: a transport turns a `Request` into byte
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 __all__ = ["Headers", "Request", "Response", "ResponseHead", "make_headers"]
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from ._record import dataclass
 
 Headers = tuple[tuple[str, str], ...]
 """Header pairs in order, names lower-cased."""

@@ -7,10 +7,14 @@ begun to stream, nothing is retried.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from ._errors import UsageError
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from ._record import dataclass, field
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -36,6 +40,8 @@ def parse_retry_after(value: str | None, now: float | None) -> float | None:
         return seconds if seconds >= 0 else None
     if now is None:
         return None
+    from email.utils import parsedate_to_datetime  # only for HTTP dates: email is costly
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

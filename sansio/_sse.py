@@ -26,10 +26,14 @@ normalised to LF first, so those streams take the fast path too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import EventTooLargeError, IncompleteStreamError, UsageError
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from ._record import dataclass
 
 __all__ = ["SSEDecoder", "ServerSentEvent", "encode_event"]
 
