@@ -342,12 +342,14 @@ class InferenceClient:
         # The connection pool behind our own httpx client, called directly while nothing needs
         # httpx's request machinery (see `_direct_open`); None for a client you pass.
         self._direct: ConnectionPool | None = None
-        if http_client is None:
+        if http_client is None and _environment_proxies():
+            # Proxies from the environment: httpx's own transports know how to use them.
+            http_client = httpx.Client(timeout=self.timeout, follow_redirects=True)
+        elif http_client is None:
             transport = InferwireTransport()
             http_client = httpx.Client(timeout=self.timeout, follow_redirects=True,
                                        transport=transport)
-            if not _environment_proxies():
-                self._direct = transport._pool
+            self._direct = transport._pool
         self._http = http_client
         t = self.timeout
         self._timeouts = Timeouts(connect=t, read=t, write=t)
