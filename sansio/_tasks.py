@@ -303,7 +303,8 @@ def _text_stream_flow(
     head = yield from open_response(request, config.runtime)
     if _is_event_stream(head):
         cls = CompletionStreamDecoder if openai_style else TextGenerationStreamDecoder
-        return Streaming(head, cls(details=details))
+        return Streaming(head, cls(details=details, max_line_size=config.max_line_size,
+                                   max_event_size=config.max_event_size))
     # The HF Inference Toolkit ignores "stream" and answers JSON: one item, not silence.
     body = yield from read_body(JSON_BODY_LIMIT)
     _check_json_error(body)

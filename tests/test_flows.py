@@ -13,6 +13,7 @@ from inferwire.sansio import Streaming
 from inferwire.sansio._config import build_config
 from inferwire.sansio._errors import (
     BadRequestError,
+    EventTooLargeError,
     MalformedResponseError,
     UsageError,
     ValidationError,
@@ -303,3 +304,11 @@ def test_endpoint_info() -> None:
     broken = Conversation(get_endpoint_info(TGI))
     with pytest.raises(MalformedResponseError):
         broken.respond(200, b"[1, 2]")
+
+
+def test_configured_stream_bounds_apply_to_every_stream() -> None:
+    small = build_config(base_url="http://127.0.0.1:3000", max_event_size=64)
+    talk = Conversation(text_generation(small, "Hi", stream=True, params={}))
+    talk.respond_head(200, {"content-type": "text/event-stream"})
+    with pytest.raises(EventTooLargeError):
+        drain(talk.result(), b"data:" + b"x" * 200 + b"\n\n")
