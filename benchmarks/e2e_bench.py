@@ -52,6 +52,7 @@ class Section:
     stream_kind: str = "chat"
     concurrency: int = 1
     rounds: int = 3
+    warmup: int = 20  # calls before the timed part (streams: one 50-token stream)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,8 +68,8 @@ def sections(quick: bool) -> list[Section]:
     concurrent = [iw_a, iw_t, hub_a, hub_t, oa_a, hx_a, hx_t]
     tokens = 1_000 if quick else 10_000
     calls = 100 if quick else 2_000
-    paced = 200 if quick else 1_000
-    ttft = 20 if quick else 100
+    paced = 100 if quick else 1_000
+    ttft = 10 if quick else 100
     slow = 1 if quick else 2
     fast = 1 if quick else 3
     return [
@@ -103,7 +104,7 @@ def _sync_measure(c: cs.Contender, s: Section, server: BenchServer) -> dict[str,
             c.stream(client, s.stream_kind, 50)
         else:
             op = getattr(c, s.task)
-            for _ in range(20):
+            for _ in range(s.warmup):
                 op(client)
         before = server.stats()["accepted"]
         ttfts: list[float] = []
@@ -141,7 +142,7 @@ async def _async_measure(c: cs.Contender, s: Section, server: BenchServer) -> di
             await c.stream(client, s.stream_kind, 50)
         else:
             op = getattr(c, s.task)
-            for _ in range(20):
+            for _ in range(s.warmup):
                 await op(client)
         before = server.stats()["accepted"]
         ttfts: list[float] = []
@@ -231,6 +232,9 @@ def run(quick: bool, only: list[str] | None = None, seed: int = 0) -> dict[str, 
     pinned = pin(CLIENT_CPU)
     rng = random.Random(seed)
     secs = [s for s in sections(quick) if not only or s.name in only]
+    if quick:
+        for s in secs:
+            s.warmup = 5
     results: dict[str, Any] = {
         s.name: {
             "title": s.title,
