@@ -26,6 +26,7 @@ from .sansio._effects import (
 from .sansio._errors import InferenceError, UsageError
 from .sansio._http import Response, ResponseHead
 from .sansio._retry import RetryPolicy
+from .sansio._slicing import DRAIN_LIMIT, BodySlicer
 from .sansio._textgen_types import TextGenerationOutput, TextGenerationStreamOutput
 
 if TYPE_CHECKING:
@@ -35,11 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncInferenceClient", "AsyncStream", "TrioInferenceClient", "current_async_library"]
 
 T = TypeVar("T")
-_DRAIN_LIMIT = 64 * 1024
-FEED_LIMIT = 16 * 1024
-"""The most body bytes a stream hands its decoder at once (see `inferwire._sync.FEED_LIMIT`)."""
-FIRST_FEED_LIMIT = 1024
-"""The first slice of a stream is smaller, to hand over the first token sooner."""
 
 
 def current_async_library() -> Literal["asyncio", "trio"]:
@@ -70,8 +66,8 @@ class AsyncStream(Generic[T]):
     cancellation discards it. `head` holds the response status and headers.
     """
 
-    __slots__ = ("_closed", "_decoder", "_index", "_items", "_limit", "_offset", "_owner",
-                 "_response", "_rest", "head")
+    __slots__ = ("_closed", "_decoder", "_index", "_items", "_owner", "_response", "_slicer",
+                 "head")
 
     def __init__(self, response: PooledResponse, head: ResponseHead,
                  decoder: StreamDecoder[T], owner: object = None) -> None:
@@ -80,9 +76,7 @@ class AsyncStream(Generic[T]):
         self._decoder = decoder
         self._items: list[T] = []
         self._index = 0
-        self._rest = b""  # a large piece of the body, fed to the decoder in slices
-        self._offset = 0
-        self._limit = FIRST_FEED_LIMIT
+        self._slicer = BodySlicer()
         self._closed = False
         self.head = head
 
@@ -105,18 +99,15 @@ class AsyncStream(Generic[T]):
                 raise StopAsyncIteration
             try:
                 if decoder.finished:
-                    self._rest = b""
+                    self._slicer.clear()
                     await self._drain()
                     items = list(decoder.close())
-                elif self._rest:
-                    items = list(decoder.feed(self._next_slice()))
+                elif self._slicer.pending:
+                    items = list(decoder.feed(self._slicer.next_slice()))
                 else:
                     chunk = await response.receive()
-                    if len(chunk) > self._limit:
-                        self._rest = chunk
-                        items = list(decoder.feed(self._next_slice()))
-                    elif chunk:
-                        items = list(decoder.feed(chunk))
+                    if chunk:
+                        items = list(decoder.feed(self._slicer.slice_of(chunk)))
                     else:
                         self._closed = True
                         await response.aclose()
@@ -129,24 +120,12 @@ class AsyncStream(Generic[T]):
                 self._index = 1
                 return items[0]
 
-    def _next_slice(self) -> bytes:
-        rest = self._rest
-        start = self._offset
-        end = start + self._limit
-        self._limit = FEED_LIMIT
-        if end >= len(rest):
-            self._rest = b""
-            self._offset = 0
-            return rest[start:]
-        self._offset = end
-        return rest[start:end]
-
     async def _drain(self) -> None:
         """After the end marker: read what remains (the chunked terminator) so the connection
         can be reused; a server that keeps sending gets its connection closed instead."""
         received = 0
         response = self._response
-        while received <= _DRAIN_LIMIT:
+        while received <= DRAIN_LIMIT:
             chunk = await response.receive()
             if not chunk:
                 break

@@ -39,6 +39,7 @@ from .sansio._errors import (
 )
 from .sansio._http import Request, Response, ResponseHead
 from .sansio._retry import RetryPolicy
+from .sansio._slicing import DRAIN_LIMIT, BodySlicer
 from .sansio._textgen_types import TextGenerationOutput, TextGenerationStreamOutput
 
 if TYPE_CHECKING:
@@ -48,14 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["InferenceClient", "Stream"]
 
 T = TypeVar("T")
-_DRAIN_LIMIT = 64 * 1024
-FEED_LIMIT = 16 * 1024
-"""The most body bytes a stream hands its decoder at once. One socket read may bring 64 KiB
-or more (hundreds of events); decoding it in slices keeps the items alive at a time, and so the
-peak memory of a long stream, small."""
-FIRST_FEED_LIMIT = 1024
-"""The first slice of a stream is smaller: the first token is handed over as soon as it is
-decoded, not after everything the first read brought (a short stream often arrives whole)."""
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -165,8 +158,8 @@ class Stream(Generic[T]):
     `head` holds the response status and headers.
     """
 
-    __slots__ = ("_chunks", "_closed", "_decoder", "_index", "_items", "_limit", "_offset",
-                 "_owner", "_request", "_response", "_rest", "head")
+    __slots__ = ("_chunks", "_closed", "_decoder", "_index", "_items", "_owner", "_request",
+                 "_response", "_slicer", "head")
 
     def __init__(self, response: httpx.Response | _PooledBody, request: Request,
                  head: ResponseHead, decoder: StreamDecoder[T], *, owner: object = None,
@@ -182,9 +175,7 @@ class Stream(Generic[T]):
         self._decoder = decoder
         self._items: list[T] = []
         self._index = 0
-        self._rest = b""  # a large piece of the body, fed to the decoder in slices
-        self._offset = 0
-        self._limit = FIRST_FEED_LIMIT
+        self._slicer = BodySlicer()
         self._closed = False
         self.head = head
 
@@ -209,13 +200,11 @@ class Stream(Generic[T]):
                 items = list(decoder.close())
             else:
                 try:
-                    if self._rest:
-                        chunk = self._next_slice()
+                    slicer = self._slicer
+                    if slicer.pending:
+                        chunk = slicer.next_slice()
                     else:
-                        chunk = next(self._chunks)
-                        if len(chunk) > self._limit:
-                            self._rest = chunk
-                            chunk = self._next_slice()
+                        chunk = slicer.slice_of(next(self._chunks))
                 except StopIteration:
                     self._release()
                     items = list(decoder.close())
@@ -237,27 +226,15 @@ class Stream(Generic[T]):
                 self._index = 1
                 return items[0]
 
-    def _next_slice(self) -> bytes:
-        rest = self._rest
-        start = self._offset
-        end = start + self._limit
-        self._limit = FEED_LIMIT
-        if end >= len(rest):
-            self._rest = b""
-            self._offset = 0
-            return rest[start:]
-        self._offset = end
-        return rest[start:end]
-
     def _drain(self) -> None:
         """After the stream's end marker: read the little that remains so the connection stays
         reusable; a server that keeps sending gets its connection closed instead."""
-        self._rest = b""
+        self._slicer.clear()
         received = 0
         try:
             for chunk in self._chunks:
                 received += len(chunk)
-                if received > _DRAIN_LIMIT:
+                if received > DRAIN_LIMIT:
                     break
         except httpx.HTTPError:
             pass
