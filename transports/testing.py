@@ -1228,50 +1228,41 @@ class FakeInferenceServer:
         messages = body.get("messages")
         if not isinstance(messages, list):
             return error(400, message="Expected 'messages' to be an array")
-        model = body["model"] if isinstance(body.get("model"), str) else self.model
         limit = body.get("max_completion_tokens", body.get("max_tokens"))
-        toks, truncated = self._limit(limit)
-        finish = "length" if truncated else "stop"
-        prompt_tokens = max(1, _words(messages))
-        if body.get("stream"):
-            stream_options = body.get("stream_options") or {}
-            include_usage = isinstance(stream_options, dict) and bool(
-                stream_options.get("include_usage")
-            )
-            return chat_stream(
-                toks,
-                usage=True if include_usage else None,
-                finish_reason=finish,
-                model=model,
-                prompt_tokens=prompt_tokens,
-            )
-        return chat_completion(
-            "".join(toks),
-            finish_reason=finish,
-            model=model,
-            usage=_usage(True, prompt_tokens, len(toks)),
-        )
+        return self._openai_reply(body, limit, messages, chat_stream, chat_completion)
 
     def _completions(self, request: RecordedRequest, body: Any) -> Reply:
         if not isinstance(body, dict) or "prompt" not in body:
             return error(400, message="'prompt' is required")
+        return self._openai_reply(body, body.get("max_tokens"), body["prompt"],
+                                  completion_stream, completion)
+
+    def _openai_reply(
+        self,
+        body: dict[str, Any],
+        limit: Any,
+        prompt: Any,
+        stream_reply: Callable[..., Reply],
+        whole_reply: Callable[..., Reply],
+    ) -> Reply:
+        """The default answer of an OpenAI route (chat or completions), streamed or not."""
         model = body["model"] if isinstance(body.get("model"), str) else self.model
-        toks, truncated = self._limit(body.get("max_tokens"))
+        toks, truncated = self._limit(limit)
         finish = "length" if truncated else "stop"
-        prompt_tokens = max(1, _words(body["prompt"]))
+        prompt_tokens = max(1, _words(prompt))
         if body.get("stream"):
             stream_options = body.get("stream_options") or {}
             include_usage = isinstance(stream_options, dict) and bool(
                 stream_options.get("include_usage")
             )
-            return completion_stream(
+            return stream_reply(
                 toks,
                 usage=True if include_usage else None,
                 finish_reason=finish,
                 model=model,
                 prompt_tokens=prompt_tokens,
             )
-        return completion(
+        return whole_reply(
             "".join(toks),
             finish_reason=finish,
             model=model,
