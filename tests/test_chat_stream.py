@@ -334,7 +334,10 @@ def _cassette_streams() -> list[tuple[str, bytes]]:
 CASSETTE_STREAMS = _cassette_streams()
 
 
-@pytest.mark.skipif(not CASSETTE_STREAMS, reason="hf cassettes not available beside the checkout")
+def test_the_hf_cassette_streams_are_found() -> None:
+    assert CASSETTE_STREAMS, "no SSE bodies found in ../shared/conformance/hf_cassettes"
+
+
 @pytest.mark.parametrize(("name", "body"), CASSETTE_STREAMS, ids=[n for n, _ in CASSETTE_STREAMS])
 def test_provider_streams_from_hf_cassettes(name: str, body: bytes) -> None:
     items = decode([body])

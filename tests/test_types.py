@@ -66,10 +66,11 @@ def capture_body(name: str) -> bytes:
 
 
 def cassette_body(name: str, uri_part: str) -> bytes:
-    yaml = pytest.importorskip("yaml")
+    import yaml
+
     path = CASSETTES / name
     if not path.exists():
-        pytest.skip("hf cassettes not available beside the checkout")
+        pytest.fail(f"the hf cassettes are missing beside the checkout: {path}")
     for interaction in yaml.safe_load(path.read_text())["interactions"]:
         if uri_part in interaction["request"]["uri"]:
             return interaction["response"]["body"]["string"].encode()
