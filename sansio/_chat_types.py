@@ -17,7 +17,7 @@ Deviations, on purpose:
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from ._errors import MalformedResponseError
 from ._models import (
@@ -144,14 +144,14 @@ class ChatCompletionOutputLogprob(Model):
     token: str = field("token")
     top_logprobs: list[ChatCompletionOutputTopLogprob]
 
+    _top: ClassVar[type[ChatCompletionOutputTopLogprob]] = ChatCompletionOutputTopLogprob
+
     def __init__(self, raw: dict[str, Any]) -> None:
         if raw.__class__ is not dict:
             raise shape_error("logprobs.content[]", raw)
         self._raw = raw
         top = raw.get("top_logprobs")
-        self.top_logprobs = (
-            [] if top is None else model_list(ChatCompletionOutputTopLogprob, top, "top_logprobs")
-        )
+        self.top_logprobs = [] if top is None else model_list(self._top, top, "top_logprobs")
 
 
 class ChatCompletionOutputLogprobs(Model):
@@ -161,13 +161,15 @@ class ChatCompletionOutputLogprobs(Model):
 
     content: list[ChatCompletionOutputLogprob]
 
+    _item: ClassVar[type[ChatCompletionOutputLogprob]] = ChatCompletionOutputLogprob
+
     def __init__(self, raw: dict[str, Any]) -> None:
         if raw.__class__ is not dict:
             raise shape_error("logprobs", raw)
         self._raw = raw
         content = raw.get("content")
         self.content = (
-            [] if content is None else model_list(ChatCompletionOutputLogprob, content, "content")
+            [] if content is None else model_list(self._item, content, "logprobs.content")
         )
 
 
@@ -334,52 +336,24 @@ class ChatCompletionStreamOutputDelta(Model):
 _EMPTY_DELTA = ChatCompletionStreamOutputDelta({})
 
 
-class ChatCompletionStreamOutputTopLogprob(Model):
+class ChatCompletionStreamOutputTopLogprob(ChatCompletionOutputTopLogprob):
+    """A top log-probability in a streamed chunk (same shape as in a complete output)."""
+
     __slots__ = ()
-    _fields = ("logprob", "token")
-
-    logprob: float = field("logprob")
-    token: str = field("token")
 
 
-class ChatCompletionStreamOutputLogprob(Model):
-    __slots__ = ("top_logprobs",)
-    _fields = ("logprob", "token", "top_logprobs")
-    _children = frozenset({"top_logprobs"})
+class ChatCompletionStreamOutputLogprob(ChatCompletionOutputLogprob):
+    """A token's log-probability in a streamed chunk (same shape as in a complete output)."""
 
-    logprob: float = field("logprob")
-    token: str = field("token")
-    top_logprobs: list[ChatCompletionStreamOutputTopLogprob]
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("logprobs.content[]", raw)
-        self._raw = raw
-        top = raw.get("top_logprobs")
-        self.top_logprobs = (
-            []
-            if top is None
-            else model_list(ChatCompletionStreamOutputTopLogprob, top, "top_logprobs")
-        )
+    __slots__ = ()
+    _top = ChatCompletionStreamOutputTopLogprob
 
 
-class ChatCompletionStreamOutputLogprobs(Model):
-    __slots__ = ("content",)
-    _fields = ("content",)
-    _children = frozenset({"content"})
+class ChatCompletionStreamOutputLogprobs(ChatCompletionOutputLogprobs):
+    """The log-probabilities of a streamed chunk (same shape as in a complete output)."""
 
-    content: list[ChatCompletionStreamOutputLogprob]
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("logprobs", raw)
-        self._raw = raw
-        content = raw.get("content")
-        self.content = (
-            []
-            if content is None
-            else model_list(ChatCompletionStreamOutputLogprob, content, "logprobs.content")
-        )
+    __slots__ = ()
+    _item = ChatCompletionStreamOutputLogprob
 
 
 class ChatCompletionStreamOutputChoice(Model):
