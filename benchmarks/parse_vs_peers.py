@@ -24,6 +24,11 @@ repeats its run within the round for about 0.3 s and its mean is its time in the
 that every figure averages the machine's noise over a similar stretch; times are CPU times
 (`CLOCK`); the ratio to the floor is taken per round, then the median.
 
+inferwire is also measured *paired* with the floor (`paired`): the stream is cut into twenty
+parts and, pass after pass, the decoder and the floor take turns on each part. Whole rounds
+move by tens of percent on this shared machine; within a few milliseconds both see the same
+machine, so the paired ratio holds to a few percent. The decoding targets are judged on it.
+
     python benchmarks/parse_vs_peers.py --json out.json [--quick]
 """
 
@@ -210,6 +215,69 @@ def check(runner: Runner, corpus: Corpus) -> str | None:
     return None
 
 
+def _slices(corpus: Corpus, chunks: list[bytes], n: int) -> list[tuple[list[bytes], list[str]]]:
+    """The stream cut into `n` consecutive parts: (chunks, the payloads of the events those
+    chunks complete), so that the decoder and the floor do the same work part by part."""
+    ends = []  # byte offset where each event ends
+    pos = 0
+    for event in corpus.events:
+        pos += len(event)
+        ends.append(pos)
+    n = max(1, min(n, len(chunks)))
+    out = []
+    done_bytes = done_events = 0
+    for i in range(n):
+        part = chunks[len(chunks) * i // n : len(chunks) * (i + 1) // n]
+        done_bytes += sum(map(len, part))
+        events = done_events
+        while events < len(ends) and ends[events] <= done_bytes:
+            events += 1
+        out.append((part, corpus.payloads[done_events:events]))
+        done_events = events
+    return out
+
+
+def paired(corpus: Corpus, chunks: list[bytes], passes: int, rng: random.Random,
+           slices: int = 20) -> dict[str, Any]:
+    """inferwire's typed decoder against the floor, alternating part by part.
+
+    The stream is cut into `slices` parts (a few milliseconds of work each); in every pass a
+    fresh decoder and the floor take turns on each part, in a random order, each timed alone.
+    A pass's ratio is the decoder's total over the floor's total: both saw the machine in the
+    same state to within a part, so the noise of a shared machine (which moves whole rounds
+    by tens of percent) mostly cancels. Reported: the median over passes, and the range.
+    """
+    from inferwire.sansio import ChatCompletionStreamDecoder, TextGenerationStreamDecoder
+
+    parts = _slices(corpus, chunks, slices)
+    loads = json.loads
+    ratios = []
+    for _ in range(passes):
+        dec: Any = ChatCompletionStreamDecoder() if corpus.kind == "chat" else (
+            TextGenerationStreamDecoder(details=True))
+        feed = dec.feed
+        t_dec = t_floor = 0.0
+        gc.collect()
+        for i, (part, payloads) in enumerate(parts):
+            for turn in (0, 1) if rng.random() < 0.5 else (1, 0):
+                t0 = CLOCK()
+                if turn:
+                    n = 0
+                    for c in part:
+                        for _ in feed(c):
+                            n += 1
+                    if i == len(parts) - 1:
+                        n += len(dec.close())
+                    t_dec += CLOCK() - t0
+                else:
+                    for p in payloads:
+                        loads(p)
+                    t_floor += CLOCK() - t0
+        ratios.append(t_dec / t_floor)
+    return {"ratio": statistics.median(ratios), "min": min(ratios), "max": max(ratios),
+            "passes": passes, "slices": len(parts)}
+
+
 def measure(corpus: Corpus, chunking: str, rounds: int, rng: random.Random,
             window: float = 0.3) -> dict[str, Any]:
     chunks = corpus.chunks(chunking)
@@ -263,6 +331,8 @@ def measure(corpus: Corpus, chunking: str, rounds: int, rng: random.Random,
             "ratio_min": min(ratios),
             "ratio_max": max(ratios),
         }
+    if failures["inferwire"] is None:
+        rows["inferwire"]["paired"] = paired(corpus, chunks, max(3, 3 * rounds), rng)
     return {
         "kind": corpus.kind,
         "variant": corpus.variant,

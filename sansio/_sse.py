@@ -19,9 +19,11 @@ Memory is bounded: a line longer than `max_line_size` bytes (counted while it is
 incomplete) or an event whose data exceeds `max_event_size` bytes raises `EventTooLargeError`.
 
 The decoder produces the same events whatever the split of the input. It has a fast path for
-the common shape (no CR, one ``data:`` line per event): the buffer is cut at ``\\n\\n`` and
-single-line events are decoded without walking their fields. CR and CRLF line ends are
-normalised to LF first, so those streams take the fast path too.
+the common shape (no CR, blocks of ``data:`` lines only): a chunk's complete blocks are
+recognised by counting line feeds and cut out of the decoded text with one split, without
+walking their fields; a chunk that is exactly one single-line event takes a shorter path
+still. CR and CRLF line ends are normalised to LF first, so those streams take the fast path
+too.
 """
 
 from __future__ import annotations
@@ -73,6 +75,37 @@ def _event(data: str, event: str, id: str | None, retry: int | None) -> ServerSe
     _set_id(ev, id)
     _set_retry(ev, retry)
     return ev
+
+
+def _data_blocks(buf: bytes, end: int) -> list[str] | None:
+    """The data of every block in ``buf[:end]`` (`buf` has a blank line at `end`), when each
+    block holds only data lines, all with or all without the space after the colon; else None.
+
+    Every LF must then be the first of a block separator ``\\n\\ndata:`` or start a
+    continuation ``\\ndata:`` line: counting the LFs tells, without walking the lines.
+    """
+    if buf[:5] != b"data:":
+        return None
+    if buf[5] == 0x20:
+        complete = buf[6:end]
+        sep, cont, text_sep, text_cont = b"\n\ndata: ", b"\ndata: ", "\n\ndata: ", "\ndata: "
+    else:
+        complete = buf[5:end]
+        if b"\ndata: " in complete:
+            return None
+        sep, cont, text_sep, text_cont = b"\n\ndata:", b"\ndata:", "\n\ndata:", "\ndata:"
+    lfs = complete.count(10)
+    if not lfs:
+        return [complete.decode("utf-8", "replace")]
+    seps = complete.count(sep)
+    if lfs == 2 * seps:
+        return complete.decode("utf-8", "replace").split(text_sep)
+    if lfs != seps + complete.count(cont):
+        return None
+    return [
+        d.replace(text_cont, "\n") if "\n" in d else d
+        for d in complete.decode("utf-8", "replace").split(text_sep)
+    ]
 
 
 class SSEDecoder:
@@ -277,34 +310,19 @@ class SSEDecoder:
         if end < 0:
             out: list[Any] = []
             end = -2
-        elif not self._in_event and buf[:5] == b"data:" and end <= self._fast_limit:
-            # Fast path: when every block is one data line, cut the decoded text at the
-            # "\n\ndata: " separators (one decode and one split for the whole chunk).
-            datas: list[str] | None = None
-            if buf[5] == 0x20:
-                complete = buf[6:end]
-                if 10 not in complete:  # one event
-                    datas = [complete.decode("utf-8", "replace")]
-                elif complete.count(10) == 2 * complete.count(b"\n\ndata: "):
-                    datas = complete.decode("utf-8", "replace").split("\n\ndata: ")
-            else:
-                complete = buf[5:end]
-                if 10 not in complete:
-                    datas = [complete.decode("utf-8", "replace")]
-                elif (
-                    complete.count(10) == 2 * complete.count(b"\n\ndata:")
-                    and b"\n\ndata: " not in complete
-                ):
-                    datas = complete.decode("utf-8", "replace").split("\n\ndata:")
+        elif self._in_event or end > self._fast_limit:
+            out = self._events(buf, end)
+        else:
+            # Fast path: when every block holds only data lines, cut the decoded text at the
+            # block separators (one decode and one split for the whole chunk).
+            datas = _data_blocks(buf, end)
             if datas is None:
-                out = self._events(buf, end)  # not one data line per block
+                out = self._events(buf, end)  # not only data lines
             elif self._typed:
                 out = datas
             else:
                 last_id = self._last_id
                 out = [_event(d, "message", last_id, None) for d in datas]
-        else:
-            out = self._events(buf, end)
         end += 2
         if end == len(buf):
             if buf is not data:

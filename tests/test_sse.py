@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -16,7 +17,12 @@ from inferwire.sansio._errors import (
 )
 from inferwire.sansio._sse import ServerSentEvent, SSEDecoder, encode_event
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# SSE_EXAMPLES=5000 for a deeper search than the default run's.
+SETTINGS = settings(
+    max_examples=int(os.environ.get("SSE_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # -- helpers -------------------------------------------------------------------------------------
 
@@ -400,6 +406,10 @@ _LINES = [
     "data: é東🤗\u2028\u0085".encode(),
     b"data: \xff\xe2\x82",
     b"\xef\xbb\xbfdata: bom",
+    b"event: message",
+    b"event:message",
+    b": keep-alive",
+    b"id: 7",
 ]
 
 
@@ -538,3 +548,128 @@ def test_event_size_counted_across_chunks(max_event: int) -> None:
             assert decode(split, max_line_size=100, max_event_size=max_event) == [
                 ServerSentEvent("aaaa\nbbbb")
             ]
+
+
+# -- typed mode (used by the typed stream decoders) ----------------------------------------------
+
+
+def typed_outcome(chunks: list[bytes], **bounds: int) -> tuple[str, list[object], str | None]:
+    """Like `outcome` in typed mode: "message" events come out as their data `str`; also the
+    last event id after the body ended."""
+    dec = SSEDecoder(**bounds)
+    dec._typed = True
+    out: list[object] = []
+    try:
+        for chunk in chunks:
+            out.extend(dec.feed(chunk))
+        out.extend(dec.close())
+    except RemoteProtocolError as exc:
+        return type(exc).__name__, out, None
+    return "ok", out, dec.last_event_id
+
+
+def typed_reference(body: bytes, **bounds: int) -> tuple[str, list[object], str | None]:
+    kind, events = reference(
+        body, bounds.get("max_line_size", 1 << 60), bounds.get("max_event_size", 1 << 60)
+    )
+    items = [e.data if e.event == "message" else e for e in events]
+    if kind != "ok":
+        return kind, items, None
+    last_id = None
+    stripped = body[3:] if body.startswith(b"\xef\xbb\xbf") else body
+    for line in re.split(rb"\r\n|\r|\n", stripped)[:-1]:
+        name, _, value = line.partition(b":")
+        if name == b"id" and b"\0" not in value:
+            last_id = (value[1:] if value.startswith(b" ") else value).decode("utf-8", "replace")
+    return kind, items, last_id
+
+
+# Lines that change nothing dispatched in typed mode (comments, "event: message", ids), and
+# the data lines of stream-shaped bodies.
+_inert = st.sampled_from(
+    [
+        b": keep-alive",
+        b":",
+        b"event: message",
+        b"event:message",
+        b"id: 7",
+        b"id",
+        b"id:k\x00",
+        "id: é".encode(),
+    ]
+)
+_stream_data = st.sampled_from(
+    [b'data: {"a": 1}', b"data: ", b"data:  two", "data: é東🤗".encode(), b"data: \xff"]
+)
+_stream_data_nospace = st.sampled_from([b'data:{"a":1}', b"data:", b"data:x", b"data: sp"])
+
+
+@st.composite
+def stream_bodies(draw: st.DrawFn) -> bytes:
+    """Stream-shaped bodies: blocks of inert lines and data lines, one or two blank lines."""
+    data_lines = draw(st.sampled_from([_stream_data, _stream_data_nospace]))
+    blocks = []
+    for _ in range(draw(st.integers(1, 8))):
+        lines = draw(st.lists(st.one_of(_inert, data_lines), max_size=5))
+        blanks = draw(st.sampled_from([b"\n", b"\n", b"\n\n"]))
+        blocks.append(b"\n".join(lines) + b"\n" + blanks if lines else blanks)
+    body = b"".join(blocks)
+    line_end = draw(st.sampled_from([b"\n", b"\n", b"\r\n"]))
+    return body.replace(b"\n", line_end)
+
+
+@SETTINGS
+@given(stream_bodies(), st.lists(st.integers(0, 400), max_size=10))
+def test_stream_shapes_match_reference_in_any_split(body: bytes, cuts: list[int]) -> None:
+    # Inert lines are dropped for the chunk fast path; multi-line data is joined there too.
+    expected = reference(body)
+    typed = typed_reference(body)
+    for chunks in ([body], split_at(body, cuts), [body[i : i + 1] for i in range(len(body))]):
+        assert outcome(chunks) == expected
+        assert typed_outcome(chunks) == typed
+
+
+@SETTINGS
+@given(st.one_of(stream_bodies(), sse_bodies()), st.lists(st.integers(0, 1000), max_size=10))
+def test_typed_mode_matches_reference_in_any_split(body: bytes, cuts: list[int]) -> None:
+    expected = typed_reference(body)
+    assert typed_outcome([body]) == expected
+    assert typed_outcome(split_at(body, cuts)) == expected
+
+
+@SETTINGS
+@given(
+    st.one_of(stream_bodies(), sse_bodies()),
+    st.lists(st.integers(0, 1000), max_size=10),
+    st.integers(1, 40),
+    st.integers(1, 60),
+)
+def test_typed_mode_bounds_in_any_split(
+    body: bytes, cuts: list[int], max_line: int, max_event: int
+) -> None:
+    bounds = {"max_line_size": max_line, "max_event_size": max_event}
+    kind, items, last_id = typed_reference(body, **bounds)
+    for chunks in ([body], split_at(body, cuts)):
+        got_kind, got, got_id = typed_outcome(chunks, **bounds)
+        assert got_kind == kind
+        if kind == "EventTooLargeError":
+            assert got == items[: len(got)]
+        else:
+            assert (got, got_id) == (items, last_id)
+
+
+def test_inert_lines_in_typed_mode_set_the_last_id() -> None:
+    dec = SSEDecoder()
+    dec._typed = True
+    body = b"event: message\nid: 1\ndata: a\n\n: ping\n\nid: 2\ndata: b\n\nid: x\x00\n\n"
+    assert dec.feed(body) == ["a", "b"]
+    assert dec.last_event_id == "2"
+
+
+def test_multiline_data_in_one_chunk() -> None:
+    body = b'data: {\ndata: "a": 1\ndata: }\n\ndata:x\n\n'
+    assert one(body) == [ServerSentEvent('{\n"a": 1\n}'), ServerSentEvent("x")]
+    assert one(body.replace(b"data: ", b"data:")) == [
+        ServerSentEvent('{\n"a": 1\n}'),
+        ServerSentEvent("x"),
+    ]
