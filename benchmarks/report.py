@@ -415,7 +415,8 @@ def chart(results: dict[str, Any], path: Path) -> None:
                 row = cell["rows"].get(name)
                 if row and "ratio" in row:
                     xs.append(j + (i - 1.5) * width)
-                    ys.append(row["ratio"])
+                    # inferwire: the paired figure, the one the target is judged on
+                    ys.append(row["paired"]["ratio"] if "paired" in row else row["ratio"])
             bars = ax.bar(xs, ys, width, label=name, color=colors[name])
             ax.bar_label(bars, labels=[f"{y:.1f}" for y in ys], fontsize=7, padding=1)
         ax.set_xticks(range(len(cells)),
