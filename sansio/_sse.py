@@ -114,10 +114,13 @@ def _data_blocks(buf: bytes, end: int) -> list[str] | None:
         return complete.decode("utf-8", "replace").split(text_sep)
     if lfs != seps + complete.count(cont):
         return None
-    return [
-        d.replace(text_cont, "\n") if "\n" in d else d
-        for d in complete.decode("utf-8", "replace").split(text_sep)
-    ]
+    text = complete.decode("utf-8", "replace")
+    if complete[:1] == b"\n" or cont + b"\n" in complete:
+        # An empty data line: joined, it would make a blank line inside the data.
+        return [d.replace(text_cont, "\n") if "\n" in d else d for d in text.split(text_sep)]
+    # Without empty data lines, joining every block's lines leaves blank lines between the
+    # blocks only: one replace and one split for the whole chunk.
+    return text.replace(text_cont, "\n").split("\n\n")
 
 
 class SSEDecoder:
@@ -233,15 +236,16 @@ class SSEDecoder:
         out: list[Any] = []
         buf = self.pending
         if buf:
+            self._buf = b""
+            self._more = []
+            # (complete lines first: one of them may break a bound before the cut line)
+            self._lines(buf.split(b"\n")[:-1], out)
             if self._partial:
                 raise IncompleteStreamError(
                     "the event stream ended in the middle of a line "
                     f"({self._partial} bytes without a line end)",
                     received=buf,
                 )
-            self._buf = b""
-            self._more = []
-            self._lines(buf.split(b"\n")[:-1], out)
         self._dispatch(out)
         return out
 
