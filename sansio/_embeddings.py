@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import struct
 import sys
 from array import array
 from typing import TYPE_CHECKING, Any
@@ -77,31 +78,67 @@ def _flatten(value: Any, body: bytes) -> tuple[tuple[int, ...], list[float]]:
 
 
 _NUMBERS = frozenset({float, int})
+_PACK_ERRORS = (struct.error, OverflowError)
 
 
-def _floats(value: Any, body: bytes) -> tuple[tuple[int, ...], array]:  # type: ignore[type-arg]
+def _without_bools(body: bytes) -> bool:
+    """True when ``json.loads(body)`` cannot hold a bool: no ``true``/``false`` literal in the
+    body, which is not UTF-16/32 either (those have NUL bytes wherever they have ASCII)."""
+    # One memchr per letter first: number arrays hold neither a "t" nor an "f".
+    return (
+        b"\x00" not in body
+        and (b"t" not in body or b"true" not in body)
+        and (b"f" not in body or b"false" not in body)
+    )
+
+
+def _packed(rows: list[list[Any]], width: int) -> array | None:  # type: ignore[type-arg]
+    """The rows as float32 in one C pass per row (`struct`), or None if one is not all numbers
+    or holds a value float32 cannot hold (the checked path then decides, as it always did)."""
+    pack = struct.Struct(f"{width}f").pack
+    out = array("f")
+    try:
+        for row in rows:
+            out.frombytes(pack(*row))
+    except _PACK_ERRORS:
+        return None
+    return out
+
+
+def _floats(
+    value: Any, body: bytes, plain: bool = False
+) -> tuple[tuple[int, ...], array]:  # type: ignore[type-arg]
     """Shape and float32 values of a rectangular nested list of numbers.
 
-    The usual shapes, a list of numbers or a list of equally long lists of numbers, are checked
-    with C-level passes (`map(type, ...)`) and copied with `array.extend`: a 384-float vector
-    costs a few microseconds instead of the hundreds a Python call per value took. Anything
-    else (deeper nesting, ragged rows, a bool or a string among the values) takes `_flatten`,
-    which also words the errors.
+    The usual shapes, a list of numbers or a list of equally long lists of numbers, are copied
+    at C speed. When `plain` (`_without_bools(body)`: a bool would pass as 1 or 0), `struct`
+    packs the values, checking their types on the way; otherwise the types are checked with
+    C-level passes (`map(type, ...)`) and the values copied with `array`. Either way a 384-float
+    vector costs a few microseconds instead of the hundreds a Python call per value took.
+    Anything else (deeper nesting, ragged rows, a bool or a string among the values, a number
+    beyond float32) takes the checked path or `_flatten`, which also words the errors.
     """
     if value.__class__ is list and value:
         first = value[0]
         if first.__class__ is list:
             width = len(first)
-            if width and all(
-                row.__class__ is list and len(row) == width and set(map(type, row)) <= _NUMBERS
-                for row in value
-            ):
-                out = array("f")
-                for row in value:
-                    out.extend(row)
-                return (len(value), width), out
-        elif set(map(type, value)) <= _NUMBERS:
-            return (len(value),), array("f", value)
+            if width and all(row.__class__ is list and len(row) == width for row in value):
+                if plain:
+                    packed = _packed(value, width)
+                    if packed is not None:
+                        return (len(value), width), packed
+                if all(set(map(type, row)) <= _NUMBERS for row in value):
+                    out = array("f")
+                    for row in value:
+                        out.extend(row)
+                    return (len(value), width), out
+        else:
+            if plain:
+                packed = _packed([value], len(value))
+                if packed is not None:
+                    return (len(value),), packed
+            if set(map(type, value)) <= _NUMBERS:
+                return (len(value),), array("f", value)
     shape, flat = _flatten(value, body)
     return shape, array("f", flat)
 
@@ -119,7 +156,7 @@ def parse_hf_features(body: bytes) -> FloatArray:
     if not isinstance(data, list):
         raise MalformedResponseError(
             "the feature-extraction response is not an array of numbers", received=body)
-    shape, values = _floats(data, body)
+    shape, values = _floats(data, body, _without_bools(body))
     return FloatArray(shape, values)
 
 
@@ -144,6 +181,7 @@ def _openai_vectors(data: dict[str, Any], body: bytes) -> FloatArray:
         raise MalformedResponseError(
             "the embeddings response has no 'data' list", received=body)
     rows: list[tuple[int, array]] = []  # type: ignore[type-arg]
+    plain = _without_bools(body)
     for position, item in enumerate(items):
         if not isinstance(item, dict) or "embedding" not in item:
             raise MalformedResponseError(
@@ -153,7 +191,7 @@ def _openai_vectors(data: dict[str, Any], body: bytes) -> FloatArray:
         if isinstance(embedding, str):
             row = _decode_base64(embedding, body)
         else:
-            shape, row = _floats(embedding, body)
+            shape, row = _floats(embedding, body, plain)
             if len(shape) != 1:
                 raise MalformedResponseError(
                     "an embedding is not a flat list of numbers", received=body)

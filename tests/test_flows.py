@@ -6,10 +6,14 @@ from __future__ import annotations
 import base64
 import json
 import struct
+from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from inferwire.sansio import Streaming
+from inferwire.sansio import Streaming, _embeddings
 from inferwire.sansio._config import build_config
 from inferwire.sansio._errors import (
     BadRequestError,
@@ -277,6 +281,56 @@ def test_malformed_embeddings(body: bytes) -> None:
     talk = Conversation(feature_extraction(TGI, "x"))
     with pytest.raises(MalformedResponseError):
         talk.respond(200, body)
+
+
+_EMBEDDING_VALUES = st.one_of(
+    st.floats(width=64), st.floats(width=32), st.integers(-(2**70), 2**70),
+    st.sampled_from([True, False, None, "1.0", 1e39, -1e39, 10**400, 0, -0.0, 3.4028235e38]),
+)
+
+
+def _embedding_outcome(body: bytes, *, fast: bool) -> Any:
+    with mock.patch.object(_embeddings, "_without_bools",
+                           _embeddings._without_bools if fast else lambda body: False):
+        for parse in (_embeddings.parse_hf_features, _embeddings.parse_openai_embeddings):
+            try:
+                result = parse(body)
+            except Exception as exc:  # the checked path's exact error, whatever it is
+                yield (type(exc), str(exc))
+            else:
+                yield (result.shape, result.data.tobytes())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.one_of(
+        st.lists(st.lists(_EMBEDDING_VALUES, min_size=1, max_size=6), min_size=1, max_size=3),
+        st.lists(_EMBEDDING_VALUES, min_size=1, max_size=6),
+        st.lists(st.lists(st.lists(st.floats(), max_size=2), max_size=2), max_size=2),
+    ),
+    same_width=st.booleans(),
+    spaced=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "utf-8", "utf-16", "utf-32", "utf-8-sig"]),
+)
+def test_fast_float_decoding_matches_the_checked_path(
+    rows: list[Any], same_width: bool, spaced: bool, encoding: str
+) -> None:
+    """Packing with `struct` (no bool possible in the body) gives exactly the values, shapes
+    and errors of the type-checked path, for any embedding body."""
+    if same_width and rows and all(isinstance(row, list) and row for row in rows):
+        width = len(rows[0])
+        rows = [(row * width)[:width] for row in rows]
+    text = json.dumps(rows, separators=(", ", ": ") if spaced else (",", ":"))
+    openai = json.dumps({"data": [{"embedding": row} for row in rows]})
+    for body in (text.encode(encoding), openai.encode(encoding)):
+        assert list(_embedding_outcome(body, fast=True)) == list(
+            _embedding_outcome(body, fast=False))
+
+
+def test_bools_are_never_numbers_in_embeddings() -> None:
+    for body in (b"[[1.0, true]]", b"[false, 2]", '[[1, true]]'.encode("utf-16")):
+        with pytest.raises(MalformedResponseError, match="non-number"):
+            _embeddings.parse_hf_features(body)
 
 
 @pytest.mark.parametrize("text", [3, [], ["ok", 4], None])

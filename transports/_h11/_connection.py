@@ -4,6 +4,11 @@ h11 serialises requests, parses response heads and frames Content-Length and clo
 bodies; chunked bodies go through `ChunkedDecoder` (the streaming hot path), after which h11 is
 told the body ended so that it stays the authority on whether the connection can be reused.
 
+The common exchange skips h11 altogether (`_wire.py`): a request with a `RequestTemplate` is
+written from the template's bytes and, when `parse_head` can read the response head (a plain
+Content-Length response), its body is framed here. When it cannot, h11 is told about the request
+after the fact (`_sync_h11`) and takes over the cycle from the head on, as if it had seen it all.
+
 Every failure leaves here as an inferwire error naming the URL and what was going on, except
 `StaleConnection`, which the pool turns into one transparent retry on a fresh connection.
 """
@@ -27,6 +32,7 @@ from inferwire.sansio._http import Request, ResponseHead
 
 from ._backends import AsyncNetworkStream, StreamTimeout
 from ._chunked import ChunkedDecoder
+from ._wire import FastHead, RequestTemplate, parse_head
 
 __all__ = ["MAX_HEAD", "HTTP11Connection", "Origin", "StaleConnection", "Timeouts"]
 
@@ -67,14 +73,20 @@ class HTTP11Connection:
     """A connection checked out for one request at a time."""
 
     __slots__ = (
+        "_body",
         "_body_done",
         "_chunked",
         "_dirty",
         "_ending",
         "_eof",
         "_h11",
+        "_keep_alive",
+        "_length",
         "_pending",
+        "_remaining",
         "_request",
+        "_template",
+        "_trailing",
         "origin",
         "reused",
         "stream",
@@ -92,6 +104,16 @@ class HTTP11Connection:
         self._ending = False  # the chunked body's end was decoded, not yet told to h11
         self._eof = False
         self._dirty = False
+        # The fast path (see the module doc): the cycle's template while h11 has not been told
+        # about the request; the Content-Length body's size and what remains of it (-1: h11 or
+        # the chunked decoder frames the body); whether the response allows reuse; whether
+        # the server sent bytes beyond the body.
+        self._template: RequestTemplate | None = None
+        self._body: bytes | None = None
+        self._length = 0
+        self._remaining = -1
+        self._keep_alive = True
+        self._trailing = False
 
     def __repr__(self) -> str:
         scheme, host, port = self.origin
@@ -100,10 +122,21 @@ class HTTP11Connection:
     # -- request and head ----------------------------------------------------------------------
 
     async def start(
-        self, event: h11.Request, body: bytes | None, request: Request, timeouts: Timeouts
+        self,
+        event: h11.Request | RequestTemplate,
+        body: bytes | None,
+        request: Request,
+        timeouts: Timeouts,
     ) -> ResponseHead:
-        """Send the request and receive the response head; the body stays on the wire."""
+        """Send the request and receive the response head; the body stays on the wire.
+
+        `event` is the h11 request, or the template to write it from (h11 is then told about
+        the request only if it has to read the response head).
+        """
         self._request = request
+        if isinstance(event, RequestTemplate):
+            self._template = event
+            self._body = body
         try:
             await self._send(event, body, request, timeouts.write)
         except TransportError as failure:
@@ -119,17 +152,17 @@ class HTTP11Connection:
         return await self._receive_head(request, timeouts.read)
 
     async def _send(
-        self, event: h11.Request, body: bytes | None, request: Request, timeout: float | None
+        self,
+        event: h11.Request | RequestTemplate,
+        body: bytes | None,
+        request: Request,
+        timeout: float | None,
     ) -> None:
-        h = self._h11
-        try:
-            pieces = [h.send(event)]
-            if body:
-                pieces.extend(h.send_with_data_passthrough(h11.Data(data=body)) or ())
-            pieces.append(h.send(h11.EndOfMessage()))
-        except h11.LocalProtocolError as exc:
-            self._dirty = True
-            raise UsageError(f"cannot send {request.method} {request.url}: {exc}") from exc
+        if isinstance(event, RequestTemplate):
+            wire = event.wire(len(body) if body else 0)
+            pieces = [wire, body] if body else [wire]
+        else:
+            pieces = self._h11_pieces(event, body, request)
         write = self.stream.write
         try:
             if body is None or len(body) <= _WRITE_JOIN_LIMIT:
@@ -148,6 +181,28 @@ class HTTP11Connection:
             raise TransportError(
                 f"connection lost while sending {request.method} {request.url}: {exc}"
             ) from exc
+
+    def _h11_pieces(
+        self, event: h11.Request, body: bytes | None, request: Request
+    ) -> list[bytes]:
+        """Give h11 the whole request; the bytes it writes for it."""
+        h = self._h11
+        try:
+            pieces = [h.send(event)]
+            if body:
+                pieces.extend(h.send_with_data_passthrough(h11.Data(data=body)) or ())
+            pieces.append(h.send(h11.EndOfMessage()))
+        except h11.LocalProtocolError as exc:
+            self._dirty = True
+            raise UsageError(f"cannot send {request.method} {request.url}: {exc}") from exc
+        return pieces
+
+    def _sync_h11(self, request: Request) -> None:
+        """Tell h11 about the request written from a template, so it can read the response."""
+        template, body = self._template, self._body
+        self._template = self._body = None
+        if template is not None:
+            self._h11_pieces(template.event(len(body) if body else 0), body, request)
 
     async def _receive_head(self, request: Request, timeout: float | None) -> ResponseHead:
         h = self._h11
@@ -198,6 +253,11 @@ class HTTP11Connection:
                     break
                 cut = match.end()
                 head, buf = buf[:cut], buf[cut:]
+                if self._template is not None:
+                    fast = parse_head(head)
+                    if fast is not None:
+                        return self._start_fast(fast, buf, request)
+                    self._sync_h11(request)
                 h.receive_data(head)
                 try:
                     event = h.next_event()
@@ -213,6 +273,17 @@ class HTTP11Connection:
                         f"unexpected {type(event).__name__} in the response to {request.url}",
                         received=head,
                     )
+
+    def _start_fast(self, head: FastHead, rest: bytes, request: Request) -> ResponseHead:
+        """The body of a response read by `parse_head`: `head.length` bytes, framed here."""
+        self._template = self._body = None
+        self._length = self._remaining = length = head.length
+        self._keep_alive = head.keep_alive
+        if len(rest) > length:
+            rest = rest[:length]
+            self._trailing = True
+        self._pending = rest
+        return ResponseHead(head.status, head.headers, request, head.reason)
 
     def _start_body(self, event: h11.Response, rest: bytes, request: Request) -> ResponseHead:
         headers = tuple(
@@ -274,7 +345,33 @@ class HTTP11Connection:
                 if out:
                     return out
                 data = await self._read_body(timeout)
+        if self._remaining >= 0:
+            return await self._receive_sized(timeout)
         return await self._receive_h11_body(timeout)
+
+    async def _receive_sized(self, timeout: float | None) -> bytes:
+        """`receive_body` for a body framed by `_start_fast` (h11's ContentLengthReader)."""
+        remaining = self._remaining
+        data = self._pending
+        if data:
+            self._pending = b""
+        elif remaining:
+            data = await self._read_body(timeout)
+            if not data:
+                self._eof = self._dirty = True
+                raise IncompleteStreamError(
+                    f"the server closed the connection before the end of the body from "
+                    f"{self._url()}: peer closed connection without sending complete message "
+                    f"body (received {self._length - remaining} bytes, expected {self._length})"
+                )
+            if len(data) > remaining:
+                data = data[:remaining]
+                self._trailing = True  # the server sent bytes after the response: do not reuse
+        remaining -= len(data)
+        self._remaining = remaining
+        if not remaining:
+            self._body_done = True
+        return data
 
     async def _receive_h11_body(self, timeout: float | None) -> bytes:
         h = self._h11
@@ -345,6 +442,13 @@ class HTTP11Connection:
             return True
         if self._dirty:
             return False
+        if self._remaining >= 0:
+            if len(self._pending) < self._remaining:
+                return False
+            self._pending = b""
+            self._remaining = 0
+            self._body_done = True
+            return True
         try:
             chunked = self._chunked
             if chunked is not None:
@@ -371,7 +475,14 @@ class HTTP11Connection:
     def finish_cycle(self) -> bool:
         """After the body ended: prepare for the next request; False if not reusable."""
         h = self._h11
-        if (
+        if self._remaining >= 0:
+            # h11 never heard of this cycle: it waits for the next one already.
+            if self._dirty or self._eof or not self._body_done or not self._keep_alive or (
+                self._trailing
+            ):
+                return False
+            self._remaining = -1
+        elif (
             self._dirty
             or self._eof
             or not self._body_done
@@ -380,7 +491,8 @@ class HTTP11Connection:
             or h.trailing_data[0]
         ):
             return False
-        h.start_next_cycle()
+        else:
+            h.start_next_cycle()
         self._request = None
         self._ending = False
         self._chunked = None

@@ -28,13 +28,14 @@ from inferwire.sansio._http import Request, ResponseHead
 
 from ._backends import AsyncBackend, StreamTimeout
 from ._connection import HTTP11Connection, Origin, StaleConnection, Timeouts
-from ._content import ACCEPT_ENCODING, ContentDecoder, make_decoder
+from ._content import ContentDecoder, make_decoder
+from ._wire import RequestTemplate, build_event, make_template
 
 __all__ = ["ConnectionPool", "PooledResponse", "make_ssl_context"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 Verify = bool | ssl.SSLContext | Callable[[], ssl.SSLContext]
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_TEMPLATES_MAX = 64
 # Characters left alone when a target needs quoting: the URL delimiters and existing escapes.
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~"
 
@@ -90,31 +91,6 @@ def _parse_url(url: str) -> tuple[Origin, str, str]:
     return (scheme, host, port), target, authority
 
 
-def _build_event(request: Request, target: str, authority: str) -> h11.Request:
-    """The h11 request: the caller's headers plus Host, Content-Length and Accept-Encoding."""
-    body = request.body
-    names = {name for name, _ in request.headers}
-    try:
-        headers = [] if "host" in names else [(b"host", authority.encode("ascii"))]
-        headers += [(n.encode("ascii"), v.encode("latin-1")) for n, v in request.headers]
-    except UnicodeEncodeError as exc:
-        raise UsageError(f"header names must be ASCII and values Latin-1: {exc}") from exc
-    if "content-length" in names:
-        if body is not None and request.header("content-length") != str(len(body)):
-            raise UsageError(
-                f"the content-length header ({request.header('content-length')}) does not match "
-                f"the body ({len(body)} bytes)"
-            )
-    elif "transfer-encoding" not in names and (body is not None or request.method in _BODY_METHODS):
-        headers.append((b"content-length", b"%d" % (len(body) if body is not None else 0)))
-    if "accept-encoding" not in names:
-        headers.append((b"accept-encoding", ACCEPT_ENCODING.encode("ascii")))
-    try:
-        return h11.Request(method=request.method, target=target, headers=headers)
-    except h11.LocalProtocolError as exc:
-        raise UsageError(f"invalid request {request.method} {request.url}: {exc}") from exc
-
-
 def _content_encoding(head: ResponseHead) -> str | None:
     values = [value for name, value in head.headers if name == "content-encoding"]
     if not values:
@@ -156,6 +132,10 @@ class ConnectionPool:
             threading.Lock() if backend.name == "sync" else contextlib.nullcontext()
         )
         self.connections_opened = 0
+        # Request-head templates by (method, target, Host, headers, has body): see `_wire.py`.
+        self._templates: dict[
+            tuple[str, str, str, tuple[tuple[str, str], ...], bool], RequestTemplate | None
+        ] = {}
 
     @property
     def backend(self) -> AsyncBackend:
@@ -196,7 +176,7 @@ class ConnectionPool:
         if timeouts is None:
             timeouts = self._timeouts
         origin, target, authority = _parse_url(request.url)
-        event = _build_event(request, target, authority)
+        event = self._event(request, target, authority)
         conn = self._checkout(origin)
         if conn is not None:
             try:
@@ -242,6 +222,24 @@ class ConnectionPool:
             f"<ConnectionPool {self._backend.name} idle={len(self._idle)} "
             f"active={len(self._active)} opened={self.connections_opened}>"
         )
+
+    def _event(
+        self, request: Request, target: str, authority: str
+    ) -> h11.Request | RequestTemplate:
+        """The request's template (see `_wire.py`), or its h11 event when it has none."""
+        key = (request.method, target, authority, request.headers, request.body is not None)
+        templates = self._templates
+        try:
+            template = templates[key]
+        except KeyError:
+            if len(templates) >= _TEMPLATES_MAX:
+                templates.clear()
+            template = templates[key] = make_template(*key)
+        except TypeError:  # headers given as a list: not a key
+            template = None
+        if template is None:
+            return build_event(request, target, authority)
+        return template
 
     # -- checkout and return -------------------------------------------------------------------
 
