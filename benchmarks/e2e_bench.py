@@ -66,11 +66,11 @@ def sections(quick: bool) -> list[Section]:
     streamers = [*sync, iw_a, iw_t, hub_a, oa_a, oa_t, hx_a, hx_t]
     callers = [*sync, iw_a, iw_t, hub_a, oa_a, hx_a]
     concurrent = [iw_a, iw_t, hub_a, hub_t, oa_a, hx_a, hx_t]
-    tokens = 1_000 if quick else 10_000
-    calls = 100 if quick else 2_000
-    paced = 100 if quick else 1_000
-    ttft = 10 if quick else 100
-    slow = 1 if quick else 2
+    tokens = 500 if quick else 10_000
+    calls = 50 if quick else 2_000
+    paced = 50 if quick else 1_000
+    ttft = 5 if quick else 100
+    slow = 1 if quick else 3
     fast = 1 if quick else 3
     return [
         Section("stream_chat", f"one {tokens:,}-token chat stream (burst)", "stream", "token",
