@@ -70,7 +70,8 @@ def sections(quick: bool) -> list[Section]:
     calls = 50 if quick else 2_000
     paced = 50 if quick else 1_000
     ttft = 5 if quick else 100
-    slow = 1 if quick else 3
+    slow = 1 if quick else 2
+    seq = 1 if quick else 3  # (the sequential sections are the noisiest: a third round)
     fast = 1 if quick else 3
     return [
         Section("stream_chat", f"one {tokens:,}-token chat stream (burst)", "stream", "token",
@@ -85,9 +86,9 @@ def sections(quick: bool) -> list[Section]:
         Section("ttft", "time to first token: 8-token chat streams, request start to first "
                 f"token ({ttft} requests)", "ttft", "request", ttft, streamers, rounds=fast),
         Section("seq_chat", f"{calls:,} sequential chat completions", "seq", "request", calls,
-                callers, task="chat", rounds=slow),
+                callers, task="chat", rounds=seq),
         Section("seq_embed", f"{calls:,} sequential embeddings (384 floats)", "seq", "request",
-                calls, callers, task="embed", rounds=slow),
+                calls, callers, task="embed", rounds=seq),
         Section("conc_chat", f"{calls:,} chat completions, 64 concurrent", "conc", "request",
                 calls, concurrent, task="chat", concurrency=64, rounds=slow),
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import struct
 import sys
 from array import array
 from typing import TYPE_CHECKING, Any
@@ -78,7 +77,6 @@ def _flatten(value: Any, body: bytes) -> tuple[tuple[int, ...], list[float]]:
 
 
 _NUMBERS = frozenset({float, int})
-_PACK_ERRORS = (struct.error, OverflowError)
 
 
 def _without_bools(body: bytes) -> bool:
@@ -95,12 +93,14 @@ def _without_bools(body: bytes) -> bool:
 def _packed(rows: list[list[Any]], width: int) -> array | None:  # type: ignore[type-arg]
     """The rows as float32 in one C pass per row (`struct`), or None if one is not all numbers
     or holds a value float32 cannot hold (the checked path then decides, as it always did)."""
+    import struct  # (here: only embeddings need it, not every import of the core)
+
     pack = struct.Struct(f"{width}f").pack
     out = array("f")
     try:
         for row in rows:
             out.frombytes(pack(*row))
-    except _PACK_ERRORS:
+    except (struct.error, OverflowError):
         return None
     return out
 

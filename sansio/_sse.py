@@ -28,6 +28,7 @@ too.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -84,9 +85,18 @@ def _event(data: str, event: str, id: str | None, retry: int | None) -> ServerSe
 _TYPED_BLOCK_PATTERN = (
     r"(?:(?::[^\n]*|event: ?message|(id(?::[^\n]*)?))\n)*(?:(data): ?([^\n]*)\n)?\n"
 )
-_TYPED_BLOCK = re.compile(_TYPED_BLOCK_PATTERN)
-_TYPED_BLOCKS = re.compile(f"(?:{_TYPED_BLOCK_PATTERN})*")
-_FIRST_TYPED_BLOCK = re.compile(_TYPED_BLOCK_PATTERN.encode())
+
+
+
+@functools.cache
+def _typed_block_patterns() -> tuple[re.Pattern[bytes], re.Pattern[str], re.Pattern[str]]:
+    """(one block, on bytes; one block; any number of blocks), compiled on first use: most
+    streams never need them, and compiling them would cost every import a millisecond."""
+    return (
+        re.compile(_TYPED_BLOCK_PATTERN.encode()),
+        re.compile(_TYPED_BLOCK_PATTERN),
+        re.compile(f"(?:{_TYPED_BLOCK_PATTERN})*"),
+    )
 
 
 def _data_blocks(buf: bytes, end: int) -> list[str] | None:
@@ -374,12 +384,13 @@ class SSEDecoder:
         but the last event id: the blocks are checked with one regex match and their data
         and ids read with one ``findall``, instead of being walked one by one.
         """
-        if _FIRST_TYPED_BLOCK.match(buf) is None:
+        first_block, block, blocks = _typed_block_patterns()
+        if first_block.match(buf) is None:
             return None  # (cheap: it reads the first block only)
         text = buf[: end + 2].decode("utf-8", "replace")
-        if "\x00" in text or _TYPED_BLOCKS.fullmatch(text) is None:
+        if "\x00" in text or blocks.fullmatch(text) is None:
             return None
-        found = _TYPED_BLOCK.findall(text)
+        found = block.findall(text)
         for line, _, _ in reversed(found):
             if line:
                 value = line[3:] if line[2:3] == ":" else ""
