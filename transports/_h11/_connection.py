@@ -79,6 +79,7 @@ class HTTP11Connection:
         "_dirty",
         "_ending",
         "_eof",
+        "_fast",
         "_h11",
         "_keep_alive",
         "_length",
@@ -108,6 +109,7 @@ class HTTP11Connection:
         # about the request; the Content-Length body's size and what remains of it (-1: h11 or
         # the chunked decoder frames the body); whether the response allows reuse; whether
         # the server sent bytes beyond the body.
+        self._fast = False  # this cycle's head was read by `parse_head`: h11 never heard of it
         self._template: RequestTemplate | None = None
         self._body: bytes | None = None
         self._length = 0
@@ -257,6 +259,7 @@ class HTTP11Connection:
                     fast = parse_head(head)
                     if fast is not None:
                         return self._start_fast(fast, buf, request)
+                    self._template.useful = False
                     self._sync_h11(request)
                 h.receive_data(head)
                 try:
@@ -277,8 +280,13 @@ class HTTP11Connection:
     def _start_fast(self, head: FastHead, rest: bytes, request: Request) -> ResponseHead:
         """The body of a response read by `parse_head`: `head.length` bytes, framed here."""
         self._template = self._body = None
-        self._length = self._remaining = length = head.length
+        self._fast = True
         self._keep_alive = head.keep_alive
+        if head.length < 0:  # chunked
+            self._chunked = ChunkedDecoder()
+            self._pending = rest
+            return ResponseHead(head.status, head.headers, request, head.reason)
+        self._length = self._remaining = length = head.length
         if len(rest) > length:
             rest = rest[:length]
             self._trailing = True
@@ -430,10 +438,11 @@ class HTTP11Connection:
         self._ending = False
         if chunked.trailing:
             self._dirty = True  # the server sent bytes after the response: do not reuse
-        # Tell h11 the body ended, so its state machine decides about keep-alive.
-        self._h11.receive_data(_LAST_CHUNK)
-        event = self._h11.next_event()
-        assert type(event) is h11.EndOfMessage
+        if not self._fast:
+            # Tell h11 the body ended, so its state machine decides about keep-alive.
+            self._h11.receive_data(_LAST_CHUNK)
+            event = self._h11.next_event()
+            assert type(event) is h11.EndOfMessage
         self._body_done = True
 
     def drain_buffered(self) -> bool:
@@ -475,12 +484,13 @@ class HTTP11Connection:
     def finish_cycle(self) -> bool:
         """After the body ended: prepare for the next request; False if not reusable."""
         h = self._h11
-        if self._remaining >= 0:
+        if self._fast:
             # h11 never heard of this cycle: it waits for the next one already.
             if self._dirty or self._eof or not self._body_done or not self._keep_alive or (
                 self._trailing
             ):
                 return False
+            self._fast = False
             self._remaining = -1
         elif (
             self._dirty

@@ -237,7 +237,7 @@ class ConnectionPool:
             template = templates[key] = make_template(*key)
         except TypeError:  # headers given as a list: not a key
             template = None
-        if template is None:
+        if template is None or not template.useful:
             return build_event(request, target, authority)
         return template
 

@@ -13,9 +13,11 @@ writes and reads the bytes itself:
   ``Upgrade``, ``Expect``, ``Transfer-Encoding`` or a caller's ``Content-Length``) never get a
   template: h11 handles them from the start, as before.
 * `parse_head`: reads an ``HTTP/1.1`` response head with h11's grammar (the same regular
-  expressions), for final statuses framed by exactly one plain Content-Length and no
-  Transfer-Encoding. Anything else (1xx, 204, 304, chunked, close-delimited, HTTP/1.0,
-  obs-fold, bare LF, duplicate or odd Content-Length, anything malformed) answers None: the
+  expressions), for final statuses framed by exactly one plain Content-Length, or by one
+  ``Transfer-Encoding: chunked`` (the connection's `ChunkedDecoder` reads such bodies in any
+  case). Anything else (1xx, 204, 304, close-delimited, HTTP/1.0, other transfer codings,
+  both framings, obs-fold, bare LF, duplicate or odd Content-Length, anything malformed)
+  answers None: the
   connection then tells h11 about the request after the fact and hands it the head, so h11
   decides, errors included, exactly as it did when it saw every exchange.
 
@@ -83,7 +85,7 @@ def build_event(request: Request, target: str, authority: str) -> h11.Request:
 class RequestTemplate:
     """The bytes h11 writes for one request head, with a hole for the Content-Length value."""
 
-    __slots__ = ("_after", "_before", "_method", "_target", "prefix", "sized", "suffix")
+    __slots__ = ("_after", "_before", "_method", "_target", "prefix", "sized", "suffix", "useful")
 
     def __init__(self, method: bytes, target: bytes, pairs: list[tuple[bytes, bytes]]) -> None:
         """`pairs`: the h11 event's headers, in order; a Content-Length among them is the hole
@@ -91,6 +93,9 @@ class RequestTemplate:
         self._method = method
         self._target = target
         names = [name for name, _ in pairs]
+        # False once a response to such a request needed h11 (a stream, most often: chunked):
+        # telling h11 about the request afterwards costs more than letting it write it.
+        self.useful = True
         self.sized = sized = b"content-length" in names  # whether the head has a length
         cut = names.index(b"content-length") if sized else len(pairs)
         self._before = pairs[:cut]  # the event's headers around the Content-Length
@@ -148,7 +153,8 @@ def make_template(
 
 
 class FastHead(NamedTuple):
-    """A response head read without h11: final status, Content-Length framed."""
+    """A response head read without h11: final status, framed by a Content-Length (`length`)
+    or chunked (`length` -1)."""
 
     status: int
     reason: str
@@ -176,6 +182,7 @@ def parse_head(head: bytes) -> FastHead | None:
     reason = match[2] or ""
     headers: list[tuple[str, str]] = []
     length: str | None = None
+    chunked = False
     keep_alive = True
     fullmatch = _HEADER_LINE.fullmatch
     for index in range(1, len(lines)):
@@ -189,13 +196,22 @@ def parse_head(head: bytes) -> FastHead | None:
                 return None
             length = value
         elif name == "transfer-encoding":
-            return None
+            # h11 accepts one transfer coding, "chunked" (get_comma_header: comma-split,
+            # stripped, lower-case); anything else, or a second such header, is for h11
+            value = value.lower()  # (h11 keeps it lower-cased)
+            if chunked or value != "chunked":
+                return None
+            chunked = True
         elif name == "connection" and keep_alive:
             # h11's get_comma_header: comma-split, stripped of whitespace, compared lower-case
             for token in value.lower().split(","):
                 if token.strip(" \t") == "close":
                     keep_alive = False
         headers.append((name, value))
+    if chunked:
+        if length is not None:
+            return None  # both framings: h11 decides
+        return FastHead(status, reason, tuple(headers), -1, keep_alive)
     if length is None:
         return None
     return FastHead(status, reason, tuple(headers), int(length), keep_alive)
