@@ -55,17 +55,27 @@ def split_at(body: bytes, cuts: list[int]) -> list[bytes]:
     return pieces
 
 
-def outcome(chunks: list[bytes], **bounds: int) -> tuple[str, list[ServerSentEvent]]:
-    """("ok", events) or (error class name, events emitted before the error)."""
+def run_decoder(
+    chunks: list[bytes], *, typed: bool = False, **bounds: int
+) -> tuple[str, list, SSEDecoder]:
+    """("ok", items, decoder) or (error class name, items emitted before the error, decoder);
+    `typed`: the typed decoders' mode ("message" events come out as their data `str`)."""
     dec = SSEDecoder(**bounds)
-    out: list[ServerSentEvent] = []
+    dec._typed = typed
+    out: list = []
     try:
         for chunk in chunks:
             out.extend(dec.feed(chunk))
         out.extend(dec.close())
     except RemoteProtocolError as exc:
-        return type(exc).__name__, out
-    return "ok", out
+        return type(exc).__name__, out, dec
+    return "ok", out, dec
+
+
+def outcome(chunks: list[bytes], **bounds: int) -> tuple[str, list[ServerSentEvent]]:
+    """("ok", events) or (error class name, events emitted before the error)."""
+    kind, out, _ = run_decoder(chunks, **bounds)
+    return kind, out
 
 
 def reference(
@@ -556,16 +566,8 @@ def test_event_size_counted_across_chunks(max_event: int) -> None:
 def typed_outcome(chunks: list[bytes], **bounds: int) -> tuple[str, list[object], str | None]:
     """Like `outcome` in typed mode: "message" events come out as their data `str`; also the
     last event id after the body ended."""
-    dec = SSEDecoder(**bounds)
-    dec._typed = True
-    out: list[object] = []
-    try:
-        for chunk in chunks:
-            out.extend(dec.feed(chunk))
-        out.extend(dec.close())
-    except RemoteProtocolError as exc:
-        return type(exc).__name__, out, None
-    return "ok", out, dec.last_event_id
+    kind, out, dec = run_decoder(chunks, typed=True, **bounds)
+    return kind, out, dec.last_event_id if kind == "ok" else None
 
 
 def typed_reference(body: bytes, **bounds: int) -> tuple[str, list[object], str | None]:
