@@ -6,8 +6,9 @@ told the body ended so that it stays the authority on whether the connection can
 
 The common exchange skips h11 altogether (`_wire.py`): a request with a `RequestTemplate` is
 written from the template's bytes and, when `parse_head` can read the response head (a plain
-Content-Length response), its body is framed here. When it cannot, h11 is told about the request
-after the fact (`_sync_h11`) and takes over the cycle from the head on, as if it had seen it all.
+Content-Length or chunked response), its body is framed here. When it cannot, h11 is told
+about the request after the fact (`_sync_h11`) and takes over the cycle from the head on, as if
+it had seen it all.
 
 Every failure leaves here as an inferwire error naming the URL and what was going on, except
 `StaleConnection`, which the pool turns into one transparent retry on a fresh connection.

@@ -1,10 +1,10 @@
 """The wire fast path beside h11: request heads from cached templates, plain response heads.
 
 Most exchanges are the same every time: a request whose headers do not change from call to call
-(only the Content-Length does), answered by an HTTP/1.1 head with a Content-Length. h11 checks
-every header of both at every call, through its event and state machinery; that costs more CPU
-than the rest of a small call's transport work together. For these exchanges the connection
-writes and reads the bytes itself:
+(only the Content-Length does), answered by an HTTP/1.1 head with a Content-Length or chunked
+framing. h11 checks every header of both at every call, through its event and state machinery;
+that costs more CPU than the rest of a small call's transport work together. For these
+exchanges the connection writes and reads the bytes itself:
 
 * `RequestTemplate`: the first request with a given method, target, Host and headers is built
   and checked by h11 as always, and the bytes h11 writes for it become a template (checked
