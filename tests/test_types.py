@@ -354,7 +354,15 @@ SCHEMA: dict[type[Model], dict[str, Any]] = {
 def shaped(spec: Any, depth: int = 0) -> st.SearchStrategy[Any]:
     """JSON of the shape `spec` (a type, [spec]), with random scalars and unknown keys."""
     if isinstance(spec, list):
-        return st.none() | st.lists(shaped(spec[0], depth + 1), max_size=2)
+        # The field may be null; the items of a list of lists may not (``top_tokens`` is one
+        # list of alternatives per position, never a null position).
+        inner = spec[0]
+        items = (
+            st.lists(shaped(inner[0], depth + 2), max_size=2)
+            if isinstance(inner, list)
+            else shaped(inner, depth + 1)
+        )
+        return st.none() | st.lists(items, max_size=2)
     children = SCHEMA[spec]
     scalars = {k: json_values for k in spec._fields if k not in children}
     nested = {k: st.none() | shaped(v, depth + 1) for k, v in children.items()} if depth < 4 else {}
