@@ -378,15 +378,10 @@ class ChatCompletionStreamOutputChoice(Model):
         self.logprobs = None if logprobs is None else ChatCompletionStreamOutputLogprobs(logprobs)
 
 
-class ChatCompletionStreamOutputUsage(Model):
+class ChatCompletionStreamOutputUsage(ChatCompletionOutputUsage):
     """Token counts of a stream (usage-only chunk, or the last chunk)."""
 
     __slots__ = ()
-    _fields = ("completion_tokens", "prompt_tokens", "total_tokens")
-
-    completion_tokens: int = field("completion_tokens")
-    prompt_tokens: int = field("prompt_tokens")
-    total_tokens: int = field("total_tokens")
 
 
 _Choice = ChatCompletionStreamOutputChoice
