@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib.metadata
+import json
 import os
 import platform
 import socket
@@ -13,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -139,3 +142,20 @@ def bench_server() -> Iterator[BenchServer]:
 
 def stamp() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+
+def section_parser(doc: str) -> argparse.ArgumentParser:
+    """The command line every section script takes: ``--quick`` and ``--json PATH``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    return parser
+
+
+def emit(results: dict[str, Any], path: Path | None) -> None:
+    """Write a section's results to `path` as JSON (stdout without one)."""
+    text = json.dumps(results, indent=1)
+    if path:
+        path.write_text(text)
+    else:
+        print(text)

@@ -21,10 +21,8 @@ per round (peer time / inferwire time) and their medians.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
-import json
 import random
 import sys
 import time
@@ -36,7 +34,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import contenders as cs
-from _common import CLIENT_CPU, BenchServer, bench_server, machine, pin, stamp, versions
+from _common import (
+    CLIENT_CPU,
+    BenchServer,
+    bench_server,
+    emit,
+    machine,
+    pin,
+    section_parser,
+    stamp,
+    versions,
+)
 
 
 @dataclass
@@ -273,17 +281,10 @@ def run(quick: bool, only: list[str] | None = None, seed: int = 0) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", type=Path, default=None, help="write the samples here")
+    parser = section_parser(__doc__)
     parser.add_argument("--only", nargs="*", help="run only these sections")
     args = parser.parse_args()
-    out = run(args.quick, args.only)
-    text = json.dumps(out, indent=1)
-    if args.json:
-        args.json.write_text(text)
-    else:
-        print(text)
+    emit(run(args.quick, args.only), args.json)
 
 
 if __name__ == "__main__":

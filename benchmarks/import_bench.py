@@ -16,7 +16,6 @@ setup) and reports whether httpx got imported.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -30,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import CLIENT_CPU, machine, pin, stamp, versions
+from _common import CLIENT_CPU, emit, machine, pin, section_parser, stamp, versions
 
 STATEMENTS: list[tuple[str, str, str]] = [
     # (name, family, statement)
@@ -138,16 +137,8 @@ def run(quick: bool, seed: int = 0) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", type=Path, default=None, help="write the results here")
-    args = parser.parse_args()
-    out = run(args.quick)
-    text = json.dumps(out, indent=1)
-    if args.json:
-        args.json.write_text(text)
-    else:
-        print(text)
+    args = section_parser(__doc__).parse_args()
+    emit(run(args.quick), args.json)
 
 
 if __name__ == "__main__":

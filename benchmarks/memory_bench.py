@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import contenders as cs
-from _common import bench_server, machine, stamp, versions
+from _common import bench_server, emit, machine, section_parser, stamp, versions
 
 PARALLEL = 3
 
@@ -158,9 +158,7 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser = section_parser(__doc__)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--tokens", type=int, help=argparse.SUPPRESS)
@@ -169,12 +167,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.root, args.tokens, args.mode)))
         return
-    out = run(args.quick)
-    text = json.dumps(out, indent=1)
-    if args.json:
-        args.json.write_text(text)
-    else:
-        print(text)
+    emit(run(args.quick), args.json)
 
 
 if __name__ == "__main__":

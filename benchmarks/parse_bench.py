@@ -48,20 +48,7 @@ from inferwire.sansio._streams import (
 Runner = Callable[[], int]
 
 
-def _floor(payloads: list[str]) -> Runner:
-    loads = json.loads
-
-    def run() -> int:
-        n = 0
-        for p in payloads:
-            loads(p)
-            n += 1
-        return n
-
-    return run
-
-
-def _floor_bytes(payloads: list[bytes]) -> Runner:
+def _floor(payloads: list[str] | list[bytes]) -> Runner:
     loads = json.loads
 
     def run() -> int:
@@ -117,7 +104,7 @@ def contenders(corpus: Corpus, chunks: list[bytes]) -> dict[str, Runner]:
     payload_bytes = [p.encode() for p in corpus.payloads]
     out: dict[str, Runner] = {
         "json.loads floor": _floor(corpus.payloads),
-        "json.loads(bytes) floor": _floor_bytes(payload_bytes),
+        "json.loads(bytes) floor": _floor(payload_bytes),
         "inferwire SSE events": _decoder(SSEDecoder, chunks),
     }
     if corpus.kind == "chat":

@@ -34,7 +34,6 @@ machine, so the paired ratio holds to a few percent. The decoding targets are ju
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import random
@@ -47,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import CLIENT_CPU, machine, pin, stamp, versions
+from _common import CLIENT_CPU, emit, machine, pin, section_parser, stamp, versions
 from corpus import Corpus, build
 
 Runner = Callable[[bool], Any]  # (keep) -> the items (keep) or how many there were
@@ -103,14 +102,18 @@ def floor(corpus: Corpus, chunks: list[bytes]) -> Runner:
     return run
 
 
-def inferwire(corpus: Corpus, chunks: list[bytes]) -> Runner:
+def _typed_decoder(kind: str) -> Any:
+    """inferwire's typed decoder for a corpus kind ("chat" or "tgi")."""
     from inferwire.sansio import ChatCompletionStreamDecoder, TextGenerationStreamDecoder
 
-    chat = corpus.kind == "chat"
+    if kind == "chat":
+        return ChatCompletionStreamDecoder()
+    return TextGenerationStreamDecoder(details=True)
 
+
+def inferwire(corpus: Corpus, chunks: list[bytes]) -> Runner:
     def run(keep: bool) -> Any:
-        dec: Any = ChatCompletionStreamDecoder() if chat else TextGenerationStreamDecoder(
-            details=True)
+        dec = _typed_decoder(corpus.kind)
         if keep:
             items: list[Any] = []
             for c in chunks:
@@ -247,14 +250,11 @@ def paired(corpus: Corpus, chunks: list[bytes], passes: int, rng: random.Random,
     same state to within a part, so the noise of a shared machine (which moves whole rounds
     by tens of percent) mostly cancels. Reported: the median over passes, and the range.
     """
-    from inferwire.sansio import ChatCompletionStreamDecoder, TextGenerationStreamDecoder
-
     parts = _slices(corpus, chunks, slices)
     loads = json.loads
     ratios = []
     for _ in range(passes):
-        dec: Any = ChatCompletionStreamDecoder() if corpus.kind == "chat" else (
-            TextGenerationStreamDecoder(details=True))
+        dec = _typed_decoder(corpus.kind)
         feed = dec.feed
         t_dec = t_floor = 0.0
         gc.collect()
@@ -390,16 +390,8 @@ def run(quick: bool, seed: int = 0) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", type=Path, default=None, help="write the results here")
-    args = parser.parse_args()
-    out = run(args.quick)
-    text = json.dumps(out, indent=1)
-    if args.json:
-        args.json.write_text(text)
-    else:
-        print(text)
+    args = section_parser(__doc__).parse_args()
+    emit(run(args.quick), args.json)
 
 
 if __name__ == "__main__":
