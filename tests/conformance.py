@@ -107,6 +107,11 @@ else:  # pragma: no cover - PyYAML without libyaml
     _LOADER = CassetteLoader
 
 
+def capture_body(name: str) -> bytes:
+    """The body of a recorded exchange in `REAL_STREAMS_DIR` (status line and headers cut off)."""
+    return (REAL_STREAMS_DIR / name).read_bytes().split(b"\r\n\r\n", 1)[1]
+
+
 def require_cassettes() -> Path:
     """The cassette folder, or a test failure that says where it was expected."""
     if not CASSETTES_DIR.is_dir():

@@ -4,10 +4,10 @@ recorded streams, and split independence."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance import CASSETTES_DIR, REAL_STREAMS_DIR, capture_body
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,14 +24,8 @@ from inferwire.sansio._errors import (
 from inferwire.sansio._sse import ServerSentEvent, encode_event
 from inferwire.sansio._streams import ChatCompletionStreamDecoder, ToolCallAccumulator
 
-DATA = Path(__file__).parent / "data" / "real_streams"
-CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "hf_cassettes"
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-
-def capture_body(name: str) -> bytes:
-    """The body of a recorded exchange (status line and headers cut off)."""
-    return (DATA / name).read_bytes().split(b"\r\n\r\n", 1)[1]
 
 
 def decode(chunks: list[bytes], **kwargs: int) -> list[ChatCompletionStreamOutput]:
@@ -298,7 +292,7 @@ def test_litellm_streams() -> None:
     assert all(i.model == "real-smollm2" for i in items)
 
 
-REAL = sorted(p.name for p in DATA.glob("*_chat_stream.txt"))
+REAL = sorted(p.name for p in REAL_STREAMS_DIR.glob("*_chat_stream.txt"))
 
 
 @SETTINGS
@@ -321,8 +315,8 @@ def _cassette_streams() -> list[tuple[str, bytes]]:
     except ImportError:  # pragma: no cover
         return []
     out = []
-    for path in sorted(CASSETTES.glob("*chat_completion_with_stream*.yaml")) + sorted(
-        CASSETTES.glob("*with_stream_true*.yaml")
+    for path in sorted(CASSETTES_DIR.glob("*chat_completion_with_stream*.yaml")) + sorted(
+        CASSETTES_DIR.glob("*with_stream_true*.yaml")
     ):
         for interaction in yaml.safe_load(path.read_text())["interactions"]:
             body = interaction["response"]["body"]["string"]

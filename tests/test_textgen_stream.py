@@ -4,10 +4,10 @@ items; split independence."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance import CASSETTES_DIR, capture_body
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,14 +23,8 @@ from inferwire.sansio._sse import ServerSentEvent, encode_event
 from inferwire.sansio._streams import CompletionStreamDecoder, TextGenerationStreamDecoder
 from inferwire.sansio._textgen_types import TextGenerationStreamOutput
 
-DATA = Path(__file__).parent / "data" / "real_streams"
-CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "hf_cassettes"
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-
-def capture_body(name: str) -> bytes:
-    """The body of a recorded exchange (status line and headers cut off)."""
-    return (DATA / name).read_bytes().split(b"\r\n\r\n", 1)[1]
 
 
 def run(decoder: Any, chunks: list[bytes]) -> list[Any]:
@@ -164,7 +158,7 @@ def test_tgi_done_and_empty() -> None:
 def _cassette(name: str) -> bytes:
     import yaml
 
-    path = CASSETTES / name
+    path = CASSETTES_DIR / name
     if not path.exists():
         pytest.fail(f"the hf cassettes are missing beside the checkout: {path}")
     for interaction in yaml.safe_load(path.read_text())["interactions"]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance import CASSETTES_DIR, capture_body
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -55,20 +55,14 @@ from inferwire.sansio._textgen_types import (
     parse_text_generation,
 )
 
-DATA = Path(__file__).parent / "data" / "real_streams"
-CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "hf_cassettes"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-
-def capture_body(name: str) -> bytes:
-    """The body of a recorded exchange (status line and headers cut off)."""
-    return (DATA / name).read_bytes().split(b"\r\n\r\n", 1)[1]
 
 
 def cassette_body(name: str, uri_part: str) -> bytes:
     import yaml
 
-    path = CASSETTES / name
+    path = CASSETTES_DIR / name
     if not path.exists():
         pytest.fail(f"the hf cassettes are missing beside the checkout: {path}")
     for interaction in yaml.safe_load(path.read_text())["interactions"]:
