@@ -5,9 +5,12 @@ so the same `except` clauses work on every transport.
 
     InferenceError
     ├── UsageError (also ValueError)            bad arguments, unknown provider or task
+    │   └── OfflineModeError                        HF_HUB_OFFLINE forbids reaching Hugging Face
     ├── RemoteProtocolError                     the server broke the protocol
     │   ├── MalformedResponseError                  body or event is not what the API promises
     │   ├── EventTooLargeError                      a line or event exceeds the configured bound
+    │   ├── ResponseTooLargeError                   a body (decoded) exceeds the configured bound
+    │   ├── RedirectError                           a bad Location, or too many redirects
     │   └── IncompleteStreamError                   the body ended in the middle of the stream
     ├── HTTPStatusError                         a non-2xx status (server message, request id)
     │   ├── BadRequestError (also ValueError)       400
@@ -23,6 +26,8 @@ so the same `except` clauses work on every transport.
     │   └── UnknownError
     └── TransportError                          the connection failed
         ├── ConnectError                            nothing was sent: safe to retry
+        │   ├── TLSError                                the TLS handshake failed (not retried)
+        │   └── ProxyError                              the proxy refused the tunnel (not retried)
         ├── InferenceTimeoutError (also TimeoutError)
         └── ConnectTimeoutError (ConnectError and InferenceTimeoutError)
 """
@@ -48,12 +53,17 @@ __all__ = [
     "InferenceTimeoutError",
     "MalformedResponseError",
     "NotFoundError",
+    "OfflineModeError",
     "OverloadedError",
     "PermissionDeniedError",
+    "ProxyError",
     "RateLimitError",
+    "RedirectError",
     "RemoteProtocolError",
+    "ResponseTooLargeError",
     "ServerError",
     "ServiceUnavailableError",
+    "TLSError",
     "TransportError",
     "UnknownError",
     "UnprocessableEntityError",
@@ -85,6 +95,10 @@ class UsageError(InferenceError, ValueError):
         self.argument = argument
 
 
+class OfflineModeError(UsageError):
+    """``HF_HUB_OFFLINE`` is set and the call would reach Hugging Face (the Hub or the router)."""
+
+
 class RemoteProtocolError(InferenceError):
     """The server sent something the protocol does not allow."""
 
@@ -104,6 +118,14 @@ class MalformedResponseError(RemoteProtocolError):
 
 class EventTooLargeError(RemoteProtocolError):
     """A stream line or event exceeded the configured size bound."""
+
+
+class ResponseTooLargeError(RemoteProtocolError):
+    """A response body (after decompression) exceeded the configured size bound."""
+
+
+class RedirectError(RemoteProtocolError):
+    """The server redirected badly: an unusable ``Location``, a loop, or too many redirects."""
 
 
 class IncompleteStreamError(RemoteProtocolError):
@@ -269,6 +291,14 @@ class TransportError(InferenceError):
 
 class ConnectError(TransportError):
     """No connection could be made, so the request was not sent: retrying is safe."""
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed (certificate, protocol, or a plain-HTTP server): not retried."""
+
+
+class ProxyError(ConnectError):
+    """The proxy refused to connect us (e.g. 407 to ``CONNECT``): not retried."""
 
 
 class InferenceTimeoutError(TransportError, TimeoutError):

@@ -5,14 +5,13 @@ These sub-flows are shared by every task flow: one place decides retries and err
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._effects import Flow, Open, Receive, Send, Sleep
-from ._errors import ConnectError, HTTPStatusError, http_status_error
-from ._http import Headers, Request, Response, ResponseHead, get_header
+from ._error_body import error_from_response, server_message_of
+from ._errors import ConnectError
+from ._http import Request, Response, ResponseHead
 from ._retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -25,9 +24,6 @@ __all__ = ["ERROR_BODY_LIMIT", "Runtime", "error_from_response", "open_response"
 
 ERROR_BODY_LIMIT = 256 * 1024
 """Error bodies are read up to this many bytes (the rest is discarded with the connection)."""
-
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-trace-id", "x-amz-cf-id")
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def _no_jitter() -> float:
@@ -45,70 +41,6 @@ class Runtime:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     now: Callable[[], float] | None = None
     jitter: Callable[[], float] = _no_jitter
-
-
-def _message_from_json(data: Any) -> str | None:
-    if isinstance(data, str):
-        return data or None
-    if isinstance(data, list):
-        parts = [m for m in (_message_from_json(item) for item in data) if m]
-        return "; ".join(parts) or None
-    if not isinstance(data, dict):
-        return None
-    error = data.get("error")
-    if isinstance(error, dict):
-        return _message_from_json(error)
-    if isinstance(error, str) and error:
-        description = data.get("error_description")
-        return f"{error}: {description}" if isinstance(description, str) else error
-    if isinstance(error, list):
-        return _message_from_json(error)
-    for key in ("message", "detail", "msg", "error_description", "errors"):
-        found = _message_from_json(data.get(key))
-        if found:
-            return found
-    return None
-
-
-def server_message_of(headers: Headers, body: bytes) -> tuple[str | None, str | None]:
-    """The server's own error message and error type, from headers and body (any shape)."""
-    header_message = get_header(headers, "x-error-message")
-    message: str | None = None
-    error_type: str | None = None
-    stripped = body.strip()
-    if stripped[:1] in (b"{", b"["):
-        try:
-            data = json.loads(stripped)
-        except ValueError:
-            data = None
-        if data is not None:
-            message = _message_from_json(data)
-            if isinstance(data, dict):
-                kind = data.get("error_type")
-                error = data.get("error")
-                if kind is None and isinstance(error, dict):
-                    kind = error.get("type")
-                error_type = kind if isinstance(kind, str) else None
-    if message is None and stripped:
-        content_type = get_header(headers, "content-type") or ""
-        if b"<html" in stripped[:512].lower() or "html" in content_type:
-            title = _TITLE.search(stripped)
-            text = title.group(1).decode("utf-8", "replace").strip() if title else ""
-            message = f"HTML error page: {text}" if text else "HTML error page"
-        elif not stripped.startswith((b"{", b"[")):
-            message = stripped[:2000].decode("utf-8", "replace")
-    if header_message and message and header_message not in message:
-        message = f"{header_message}\n{message}"
-    return header_message if message is None else message, error_type
-
-
-def error_from_response(head: ResponseHead, body: bytes) -> HTTPStatusError:
-    """Map an error status with its body to the fitting `HTTPStatusError`."""
-    message, error_type = server_message_of(head.headers, body)
-    request_id = next((v for v in map(head.header, _REQUEST_ID_HEADERS) if v), None)
-    return http_status_error(
-        head, body, server_message=message, request_id=request_id, error_type=error_type
-    )
 
 
 def read_body(limit: int = ERROR_BODY_LIMIT) -> Flow[bytes]:

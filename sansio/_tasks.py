@@ -6,18 +6,26 @@ any I/O), builds the request, and returns the flow that performs it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ._args import NUMBER, check_arg, check_params, encode_json, filter_none, messages_as_dicts
+from ._bodies import (
+    JSON_BODY_LIMIT,
+    Prefilled,
+    chat_stream_item,
+    check_json_error,
+    is_event_stream,
+    parse_endpoint_info,
+    text_stream_item,
+)
 from ._chat_types import ChatCompletionOutput, ChatCompletionStreamOutput, parse_chat_completion
 from ._config import ClientConfig, Target
 from ._effects import Flow, Send, StreamDecoder, Streaming
 from ._embeddings import FloatArray, parse_hf_features, parse_openai_embeddings
-from ._errors import MalformedResponseError, UsageError, in_stream_error
+from ._errors import UsageError
 from ._exchange import open_response, read_body, send_request
-from ._http import Request, ResponseHead
+from ._http import Request
 from ._streams import (
     ChatCompletionStreamDecoder,
     CompletionStreamDecoder,
@@ -39,9 +47,6 @@ __all__ = [
     "health_check",
     "text_generation",
 ]
-
-JSON_BODY_LIMIT = 64 << 20
-"""Largest JSON body read when a server answers a stream request without streaming."""
 
 CHAT_COMPLETION_PARAMS: Mapping[str, tuple[type, ...]] = {
     "frequency_penalty": NUMBER,
@@ -107,42 +112,6 @@ def _request(config: ClientConfig, method: str, url: str, payload: Any = None,
     return Request(method, url, headers, body)
 
 
-def _is_event_stream(head: ResponseHead) -> bool:
-    content_type = (head.header("content-type") or "").lower()
-    return not content_type or "event-stream" in content_type or "text/plain" in content_type
-
-
-class _Prefilled:
-    """A decoder for a stream request the server answered with one complete JSON body."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: list[Any]) -> None:
-        self._items = items
-
-    @property
-    def finished(self) -> bool:
-        return True
-
-    def feed(self, data: bytes) -> list[Any]:
-        return []
-
-    def close(self) -> list[Any]:
-        items, self._items = self._items, []
-        return items
-
-
-def _check_json_error(body: bytes) -> None:
-    """Raise the in-body error of a 200 JSON answer to a stream request, if it carries one."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise MalformedResponseError(
-            "expected an event stream or a JSON body", received=body) from None
-    if isinstance(data, dict) and data.get("error") is not None:
-        raise in_stream_error(data["error"], data.get("error_type"))
-
-
 # -- chat completion ---------------------------------------------------------------------
 
 
@@ -152,22 +121,6 @@ def _tgi_response_format(response_format: dict[str, Any]) -> dict[str, Any]:
         schema = response_format.get("json_schema") or {}
         return {"type": "json_object", "value": schema.get("schema", schema)}
     return response_format
-
-
-def _chat_stream_item(output: ChatCompletionOutput) -> ChatCompletionStreamOutput:
-    data = dict(output.to_dict())
-    choices = []
-    for choice in data.get("choices") or []:
-        if isinstance(choice, dict):
-            choices.append({
-                "index": choice.get("index", 0),
-                "delta": choice.get("message") or {},
-                "finish_reason": choice.get("finish_reason"),
-                "logprobs": choice.get("logprobs"),
-            })
-    data["choices"] = choices
-    data["object"] = "chat.completion.chunk"
-    return ChatCompletionStreamOutput.parse(data)
 
 
 def chat_completion(
@@ -211,13 +164,13 @@ def _chat_stream_flow(
     config: ClientConfig, request: Request
 ) -> Flow[Streaming[ChatCompletionStreamOutput]]:
     head = yield from open_response(request, config.runtime)
-    if _is_event_stream(head):
+    if is_event_stream(head):
         decoder: StreamDecoder[ChatCompletionStreamOutput] = ChatCompletionStreamDecoder(
             max_line_size=config.max_line_size, max_event_size=config.max_event_size)
         return Streaming(head, decoder)
     body = yield from read_body(JSON_BODY_LIMIT)
-    _check_json_error(body)
-    return Streaming(head, _Prefilled([_chat_stream_item(parse_chat_completion(body))]))
+    check_json_error(body)
+    return Streaming(head, Prefilled([chat_stream_item(parse_chat_completion(body))]))
 
 
 # -- text generation ---------------------------------------------------------------------
@@ -301,24 +254,15 @@ def _text_stream_flow(
     config: ClientConfig, request: Request, openai_style: bool, details: bool
 ) -> Flow[Streaming[str] | Streaming[TextGenerationStreamOutput]]:
     head = yield from open_response(request, config.runtime)
-    if _is_event_stream(head):
+    if is_event_stream(head):
         cls = CompletionStreamDecoder if openai_style else TextGenerationStreamDecoder
         return Streaming(head, cls(details=details, max_line_size=config.max_line_size,
                                    max_event_size=config.max_event_size))
     # The HF Inference Toolkit ignores "stream" and answers JSON: one item, not silence.
     body = yield from read_body(JSON_BODY_LIMIT)
-    _check_json_error(body)
+    check_json_error(body)
     parse = parse_completion_as_text_generation if openai_style else parse_text_generation
-    output = parse(body)
-    if not details:
-        return Streaming(head, _Prefilled([output.generated_text]))
-    item = {
-        "index": 0,
-        "token": {"id": -1, "text": output.generated_text, "logprob": None, "special": False},
-        "generated_text": output.generated_text,
-        "details": output.details.to_dict() if output.details is not None else None,
-    }
-    return Streaming(head, _Prefilled([TextGenerationStreamOutput.parse(item)]))
+    return Streaming(head, Prefilled([text_stream_item(parse(body), details)]))
 
 
 # -- feature extraction ------------------------------------------------------------------
@@ -409,14 +353,4 @@ def get_endpoint_info(config: ClientConfig, model: str | None = None) -> Flow[di
 
 def _info_flow(config: ClientConfig, request: Request) -> Flow[dict[str, Any]]:
     response = yield from send_request(request, config.runtime)
-    try:
-        info = json.loads(response.body)
-    except ValueError:
-        raise MalformedResponseError("the /info response is not JSON",
-                                     received=response.body) from None
-    if not isinstance(info, dict):
-        raise MalformedResponseError("the /info response is not a JSON object",
-                                     received=response.body)
-    return info
-
-
+    return parse_endpoint_info(response.body)
