@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import UsageError
+from ._errors import UsageError, UsageTypeError
 
 __all__ = ["check_arg", "check_params", "encode_json", "filter_none", "messages_as_dicts",
            "reject_unexpected"]
@@ -18,7 +18,7 @@ def reject_unexpected(task: str, unexpected: Mapping[str, Any], hint: str = "") 
     """Raise a `UsageError` naming any keyword argument the task does not know."""
     if unexpected:
         names = ", ".join(sorted(unexpected))
-        raise UsageError(
+        raise UsageTypeError(
             f"{task}() got unknown parameter(s): {names}{hint}",
             argument=sorted(unexpected)[0],
         )
@@ -34,7 +34,7 @@ def check_arg(task: str, name: str, value: Any, types: tuple[type, ...]) -> None
         ok = isinstance(value, types)
     if not ok:
         expected = " or ".join(t.__name__ for t in types)
-        raise UsageError(
+        raise UsageTypeError(
             f"{task}(): {name} must be {expected}, got {type(value).__name__} {value!r:.60}",
             argument=name,
         )

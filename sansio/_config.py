@@ -1,7 +1,7 @@
 """Client configuration and the rules that turn (model, base_url, provider) into URLs.
 
 Everything here is a decision made once for every transport: the clients only read the
-environment (``HF_TOKEN``) and pass the values in.
+environment (``HF_TOKEN``, the saved login, ``HF_HUB_OFFLINE``...) and pass the values in.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ._errors import UsageError
+from ._errors import UsageError, UsageTypeError
 from ._exchange import Runtime
-from ._http import Headers, make_headers
+from ._http import SECRET_HEADERS, Headers, make_headers
+from ._ids import check_model_id, check_token, host_of, is_hf_host
+from ._state import ClientState
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -107,6 +109,8 @@ class ClientConfig:
     max_event_size: int = 8 << 20
     router_url: str = DEFAULT_ROUTER_URL
     inference_endpoint: str = DEFAULT_INFERENCE_ENDPOINT
+    token_implicit: bool = False
+    state: ClientState = field(default_factory=ClientState)
 
     def __repr__(self) -> str:
         token = "None" if self.token is None else "'***'"
@@ -152,9 +156,11 @@ class ClientConfig:
         chosen = self._model_for(model)
         if is_url(chosen):
             return Target(chat_completion_url(chosen), "dummy", True)
+        check_model_id(chosen, route_suffix=True)
         provider = self._provider_for_model_id()
         self._require_token("the Hugging Face router")
         if provider == "hf-inference":
+            check_model_id(chosen)
             url = f"{self.router_url}/hf-inference/models/{quote(chosen)}/v1/chat/completions"
             return Target(url, chosen, True)
         return Target(f"{self.router_url}/v1/chat/completions", chosen, True)
@@ -178,6 +184,7 @@ class ClientConfig:
             if parts.path.rstrip("/").endswith(("/embeddings", "/completions")):
                 return Target(chosen, model if model and not is_url(model) else None, True)
             return Target(chosen, None, False)
+        check_model_id(chosen)
         self._provider_for_model_id()
         self._require_token("the Hugging Face router")
         url = f"{self.router_url}/hf-inference/models/{quote(chosen)}"
@@ -186,9 +193,16 @@ class ClientConfig:
         return Target(url, None, False)
 
     def endpoint_url(self, model: str | None, route: str) -> str:
-        """``<url>/<route>`` for endpoint utilities (``health``, ``info``)."""
+        """``<url>/<route>`` for endpoint utilities (``health``, ``info``).
+
+        An OpenAI-style URL (path ending in ``/v1``) is probed at the server's root: vLLM,
+        LiteLLM, TEI and ``transformers serve`` serve ``/health`` there (llama.cpp serves both).
+        """
         chosen = self._model_for(model)
         if is_url(chosen):
+            base = openai_style_base(chosen)
+            if base is not None:
+                chosen = base.removesuffix("/v1") or base
             return _append_path(chosen, "/" + route)
         if route == "health":
             raise UsageError(
@@ -196,27 +210,55 @@ class ClientConfig:
                 f"not a model id: got {chosen!r}",
                 argument="model",
             )
+        check_model_id(chosen)
         return f"{self.inference_endpoint}/models/{quote(chosen)}/{route}"
 
     # -- headers ---------------------------------------------------------------------------
 
-    def request_headers(self, *, json_body: bool, stream: bool = False) -> Headers:
-        """Default headers, layered under the user's headers."""
+    def sends_token_to(self, url: str) -> bool:
+        """Whether the token goes to `url`: an explicit token goes wherever the user points
+        the client; a token found in the environment or the saved login only to Hugging Face."""
+        if not self.token:
+            return False
+        if not self.token_implicit:
+            return True
+        return bool(is_hf_host(host_of(url), self.runtime.hf_hosts))
+
+    def request_headers(self, url: str, *, json_body: bool) -> Headers:
+        """The headers of a request to `url`: the defaults, then the user's headers, then the
+        ones the client's own options decide (``bill_to=`` wins over a user header)."""
         base: dict[str, str] = {
             "user-agent": f"inferwire/{__version__}; python/{sys.version_info[0]}."
                           f"{sys.version_info[1]}",
         }
         if json_body:
             base["content-type"] = "application/json"
-        if stream:
-            base["accept"] = "text/event-stream"
-        if self.token:
+        if self.sends_token_to(url):
             base["authorization"] = f"Bearer {self.token}"
-        if self.bill_to:
-            base["x-hf-bill-to"] = self.bill_to
         merged = dict(base)
         merged.update(self.headers)
+        if self.bill_to:
+            merged["x-hf-bill-to"] = self.bill_to
         return tuple(merged.items())
+
+
+def _check_headers(headers: Headers) -> Headers:
+    """The headers with values stripped of surrounding blanks; `UsageError` for names and
+    values that cannot go on the wire (never quoting a secret value)."""
+    for key, value in headers:
+        if not isinstance(key, str) or not key or any(
+                ord(c) <= 0x20 or ord(c) >= 0x7F or c in '()<>@,;:\\"/[]?={}' for c in key):
+            raise UsageError(f"header name {key!r} is not a valid HTTP token", argument="headers")
+        if not isinstance(value, str):
+            raise UsageTypeError(f"header {key!r} must have a str value", argument="headers")
+        bad = next((c for c in value.strip() if (ord(c) < 0x20 and c != "\t")
+                    or ord(c) == 0x7F or ord(c) > 0xFF), None)
+        if bad is not None:
+            what = "a line break" if bad in "\r\n" else "a control or non-Latin-1 character"
+            shown = "" if key in SECRET_HEADERS else f" ({value[:60]!r})"
+            raise UsageError(f"header {key!r} has {what} in its value{shown}",
+                             argument="headers")
+    return tuple((key, value.strip()) for key, value in headers)
 
 
 def build_config(
@@ -233,8 +275,13 @@ def build_config(
     runtime: Runtime | None = None,
     max_line_size: int = 1 << 20,
     max_event_size: int = 8 << 20,
+    inference_endpoint: str | None = None,
 ) -> ClientConfig:
-    """Validate the client constructor's arguments (huggingface_hub's rules) into a config."""
+    """Validate the client constructor's arguments (huggingface_hub's rules) into a config.
+
+    `env_token` is a token found in the environment or the saved login: it is used only when
+    neither `token` nor `api_key` is given, and sent only to Hugging Face hosts.
+    """
     if model is not None and base_url is not None:
         raise UsageError(
             "pass either model= or base_url=, not both (base_url is an alias of a URL model)",
@@ -245,7 +292,8 @@ def build_config(
     for name, value in (("model", model), ("base_url", base_url), ("provider", provider),
                         ("token", token), ("api_key", api_key), ("bill_to", bill_to)):
         if value is not None and not isinstance(value, str):
-            raise UsageError(f"{name} must be a str, got {type(value).__name__}", argument=name)
+            raise UsageTypeError(f"{name} must be a str, got {type(value).__name__}",
+                                 argument=name)
     if base_url is not None and not is_url(base_url):
         raise UsageError(f"base_url must be an http(s) URL, got {base_url!r}",
                          argument="base_url")
@@ -261,19 +309,28 @@ def build_config(
         if not isinstance(size, int) or isinstance(size, bool) or size < 64:
             raise UsageError(f"{bound} must be an int >= 64", argument=bound)
     user_headers = make_headers(headers or {})
-    for key, value in user_headers:
-        if not isinstance(value, str):
-            raise UsageError(f"header {key!r} must have a str value", argument="headers")
     if cookies:
         cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
         user_headers = make_headers([*user_headers, ("cookie", cookie)])
+    user_headers = _check_headers(user_headers)
+    if bill_to is not None:
+        bill_to = _check_headers((("x-hf-bill-to", bill_to),))[0][1]
+    chosen, implicit, argument = token, False, "token"
+    if api_key is not None:
+        chosen, argument = api_key, "api_key"
+    elif token is None and env_token is not None:
+        chosen, implicit = env_token, True
+    if chosen is not None:
+        chosen = check_token(chosen, argument)
     return ClientConfig(
         model=base_url or model,
         provider=provider,
-        token=token if token is not None else api_key if api_key is not None else env_token,
+        token=chosen,
         headers=user_headers,
         bill_to=bill_to,
         runtime=runtime or Runtime(),
         max_line_size=max_line_size,
         max_event_size=max_event_size,
+        inference_endpoint=inference_endpoint or DEFAULT_INFERENCE_ENDPOINT,
+        token_implicit=implicit,
     )

@@ -5,7 +5,7 @@ A *flow* is a generator. It yields effects and receives their answers:
 =====================  ==========================================================
 effect                 the transport answers with
 =====================  ==========================================================
-``Send(request)``      a complete `Response` (the body read to the end)
+``Send(request)``      a complete `Response` (the body read to the end, bounded)
 ``Open(request)``      a `ResponseHead`; the body stays pending on the connection
 ``Receive()``          the next chunk of the open body as bytes (``b""`` at its end)
 ``Sleep(seconds)``     ``None`` once the time has passed
@@ -34,6 +34,8 @@ else:
     from ._record import dataclass
 
 __all__ = [
+    "DEFAULT_BODY_LIMIT",
+    "ERROR_BODY_LIMIT",
     "Done",
     "Effect",
     "Flow",
@@ -50,11 +52,29 @@ T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
 
+DEFAULT_BODY_LIMIT = 64 << 20
+"""The most decoded body bytes a `Send` reads unless it says otherwise."""
+ERROR_BODY_LIMIT = 256 << 10
+"""Error bodies (status >= 400) are cut to this many bytes: the message needs only the start."""
+
+
 @dataclass(frozen=True, slots=True)
 class Send:
-    """Perform `request` and answer with the complete `Response`."""
+    """Perform `request` and answer with the complete `Response`.
+
+    The transport reads at most `limit` decoded body bytes: a longer success body raises
+    `ResponseTooLargeError`; an error body (status >= 400) is cut to `ERROR_BODY_LIMIT`
+    instead (and its connection is not reused).
+    """
 
     request: Request
+    limit: int = DEFAULT_BODY_LIMIT
+
+    def body_limit(self, status: int) -> tuple[int, bool]:
+        """(how many decoded bytes to read, whether more is an error) for a response status."""
+        if status >= 400:
+            return min(self.limit, ERROR_BODY_LIMIT), False
+        return self.limit, True
 
 
 @dataclass(frozen=True, slots=True)

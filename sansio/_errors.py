@@ -5,6 +5,7 @@ so the same `except` clauses work on every transport.
 
     InferenceError
     ├── UsageError (also ValueError)            bad arguments, unknown provider or task
+    │   ├── UsageTypeError (also TypeError)         unknown keyword, wrong argument type
     │   └── OfflineModeError                        HF_HUB_OFFLINE forbids reaching Hugging Face
     ├── RemoteProtocolError                     the server broke the protocol
     │   ├── MalformedResponseError                  body or event is not what the API promises
@@ -51,6 +52,7 @@ __all__ = [
     "IncompleteStreamError",
     "InferenceError",
     "InferenceTimeoutError",
+    "InferenceWarning",
     "MalformedResponseError",
     "NotFoundError",
     "OfflineModeError",
@@ -68,6 +70,7 @@ __all__ = [
     "UnknownError",
     "UnprocessableEntityError",
     "UsageError",
+    "UsageTypeError",
     "ValidationError",
     "http_status_error",
     "in_stream_error",
@@ -87,12 +90,22 @@ class InferenceError(Exception):
     """Base class of every error inferwire raises."""
 
 
+class InferenceWarning(UserWarning):
+    """What inferwire warns about: a server that refused parameters, a billing header that
+    was replaced, a provider mapping in staging... (category for `warnings` filters)."""
+
+
 class UsageError(InferenceError, ValueError):
     """The call itself was wrong: bad argument, bad combination, unknown provider or task."""
 
     def __init__(self, message: str, *, argument: str | None = None) -> None:
         super().__init__(message)
         self.argument = argument
+
+
+class UsageTypeError(UsageError, TypeError):
+    """A usage error that is also a `TypeError`: an unknown keyword argument or an argument of
+    the wrong type (what Python, and huggingface_hub, raise for those)."""
 
 
 class OfflineModeError(UsageError):

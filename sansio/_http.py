@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-__all__ = ["Headers", "Request", "Response", "ResponseHead", "make_headers"]
+__all__ = ["SECRET_HEADERS", "Headers", "Request", "Response", "ResponseHead", "get_header",
+           "make_headers"]
 
 if TYPE_CHECKING:
     from dataclasses import dataclass
@@ -20,7 +21,8 @@ else:
 Headers = tuple[tuple[str, str], ...]
 """Header pairs in order, names lower-cased."""
 
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+"""Headers whose values are secrets: never shown in a repr or an error."""
 
 
 def make_headers(items: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
@@ -42,7 +44,7 @@ def get_header(headers: Headers, name: str) -> str | None:
 
 
 def _redacted(headers: Headers) -> list[tuple[str, str]]:
-    return [(k, "***" if k in _SECRET_HEADERS else v) for k, v in headers]
+    return [(k, "***" if k in SECRET_HEADERS else v) for k, v in headers]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -62,6 +64,13 @@ class Request:
     def host(self) -> str:
         """The URL's host[:port], for messages."""
         return urlsplit(self.url).netloc
+
+    def redacted(self) -> Request:
+        """This request with the values of secret headers replaced by ``***`` (what errors
+        keep, so that an error can be logged or pickled without the token)."""
+        if not any(k in SECRET_HEADERS for k, _ in self.headers):
+            return self
+        return Request(self.method, self.url, tuple(_redacted(self.headers)), self.body)
 
     def __repr__(self) -> str:
         # Secrets never appear in a repr: tokens travel only inside `headers`.

@@ -6,7 +6,8 @@ any I/O), builds the request, and returns the flow that performs it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._args import NUMBER, check_arg, check_params, encode_json, filter_none, messages_as_dicts
@@ -23,9 +24,9 @@ from ._chat_types import ChatCompletionOutput, ChatCompletionStreamOutput, parse
 from ._config import ClientConfig, Target
 from ._effects import Flow, Send, StreamDecoder, Streaming
 from ._embeddings import FloatArray, parse_hf_features, parse_openai_embeddings
-from ._errors import UsageError
+from ._errors import BadRequestError, UsageError
 from ._exchange import open_response, read_body, send_request
-from ._http import Request
+from ._http import Request, Response, ResponseHead
 from ._streams import (
     ChatCompletionStreamDecoder,
     CompletionStreamDecoder,
@@ -105,10 +106,9 @@ _COMPLETIONS_NAMES = {
 }
 
 
-def _request(config: ClientConfig, method: str, url: str, payload: Any = None,
-             *, stream: bool = False) -> Request:
+def _request(config: ClientConfig, method: str, url: str, payload: Any = None) -> Request:
     body = None if payload is None else encode_json(payload, "request")
-    headers = config.request_headers(json_body=body is not None, stream=stream)
+    headers = config.request_headers(url, json_body=body is not None)
     return Request(method, url, headers, body)
 
 
@@ -149,7 +149,7 @@ def chat_completion(
     payload = filter_none(payload)
     if extra_body:
         payload.update(extra_body)
-    request = _request(config, "POST", target.url, payload, stream=stream)
+    request = _request(config, "POST", target.url, payload)
     if stream:
         return _chat_stream_flow(config, request)
     return _chat_flow(config, request)
@@ -230,30 +230,70 @@ def text_generation(
     target = config.task_target(model, "text-generation")
     if target.openai_style:
         payload = _completions_payload(prompt, target, params, bool(stream))
-    else:
-        parameters = dict(params)
-        parameters["details"] = details
-        payload = {"inputs": prompt, "parameters": filter_none(parameters)}
+        request = _request(config, "POST", target.url, filter_none(payload))
+        if stream:
+            return _text_stream_flow(config, lambda: request, True, want_details)
+        return _text_flow(config, lambda: request, True, want_details)
+    parameters = dict(params)
+    parameters["details"] = details
+
+    def tgi_request() -> Request:
+        # Parameters this server refused before (the HF Inference Toolkit) are left out.
+        refused = config.state.refused(target.url)
+        kept = {k: v for k, v in parameters.items() if k not in refused}
+        payload: dict[str, Any] = {"inputs": prompt, "parameters": filter_none(kept)}
         if stream is not None:
             payload["stream"] = stream
-    request = _request(config, "POST", target.url, filter_none(payload), stream=bool(stream))
+        return _request(config, "POST", target.url, payload)
+
     if stream:
-        return _text_stream_flow(config, request, target.openai_style, want_details)
-    return _text_flow(config, request, target.openai_style, want_details)
+        return _text_stream_flow(config, tgi_request, False, want_details)
+    return _text_flow(config, tgi_request, False, want_details)
 
 
-def _text_flow(config: ClientConfig, request: Request, openai_style: bool,
+_UNUSED_KWARGS = re.compile(r"The following `model_kwargs` are not used by the model: \[(.*?)\]")
+
+
+def _send_text_generation(config: ClientConfig, build: Callable[[], Request], *,
+                          opening: bool) -> Flow[Any]:
+    """Send a text-generation request; a server that refuses some TGI parameters (the HF
+    Inference Toolkit's "model_kwargs are not used" 400) gets the request again without them,
+    once, with a warning, and the client remembers it for later calls to that URL."""
+    request = build()
+    try:
+        if opening:
+            return (yield from open_response(request, config.runtime))
+        return (yield from send_request(request, config.runtime))
+    except BadRequestError as error:
+        found = _UNUSED_KWARGS.search(error.server_message or "")
+        if found is None:
+            raise
+        names = frozenset(re.findall(r"'([^']+)'", found.group(1)))
+        if not names or names <= config.state.refused(request.url):
+            raise
+        config.state.refuse(request.url, names)
+        config.runtime.warn(
+            f"{request.url} does not take the text-generation parameter(s) "
+            f"{', '.join(sorted(names))}: sending the request again without them (remembered "
+            "for this client)")
+    request = build()
+    if opening:
+        return (yield from open_response(request, config.runtime))
+    return (yield from send_request(request, config.runtime))
+
+
+def _text_flow(config: ClientConfig, build: Callable[[], Request], openai_style: bool,
                details: bool) -> Flow[str | TextGenerationOutput]:
-    response = yield from send_request(request, config.runtime)
+    response: Response = yield from _send_text_generation(config, build, opening=False)
     parse = parse_completion_as_text_generation if openai_style else parse_text_generation
     output = parse(response.body)
     return output if details else output.generated_text
 
 
 def _text_stream_flow(
-    config: ClientConfig, request: Request, openai_style: bool, details: bool
+    config: ClientConfig, build: Callable[[], Request], openai_style: bool, details: bool
 ) -> Flow[Streaming[str] | Streaming[TextGenerationStreamOutput]]:
-    head = yield from open_response(request, config.runtime)
+    head: ResponseHead = yield from _send_text_generation(config, build, opening=True)
     if is_event_stream(head):
         cls = CompletionStreamDecoder if openai_style else TextGenerationStreamDecoder
         return Streaming(head, cls(details=details, max_line_size=config.max_line_size,

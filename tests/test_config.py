@@ -93,18 +93,20 @@ def test_token_precedence_and_headers() -> None:
     assert build_config(token="hf_arg", env_token="hf_env").token == "hf_arg"
     assert build_config(api_key="sk", env_token="hf_env").token == "sk"
     config = build_config(token="hf_secret", headers={"X-Custom": "1"}, bill_to="my-org")
-    headers = dict(config.request_headers(json_body=True, stream=True))
+    headers = dict(config.request_headers("http://h:1/v1", json_body=True))
     assert headers["authorization"] == "Bearer hf_secret"
     assert headers["x-custom"] == "1"
     assert headers["x-hf-bill-to"] == "my-org"
     assert headers["content-type"] == "application/json"
-    assert headers["accept"] == "text/event-stream"
+    # no Accept: text/event-stream (the HF Inference Toolkit refuses it with a 400)
+    assert "accept" not in headers
     assert headers["user-agent"].startswith("inferwire/")
 
 
 def test_user_headers_override_defaults() -> None:
     config = build_config(token="t", headers={"Authorization": "Key other"})
-    assert dict(config.request_headers(json_body=False))["authorization"] == "Key other"
+    assert dict(config.request_headers("http://h", json_body=False))["authorization"] == (
+        "Key other")
 
 
 def test_repr_hides_the_token() -> None:

@@ -17,6 +17,7 @@ What cannot apply yet is listed, with the reason, in `NOT_APPLICABLE`;
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ from inferwire import (
     AuthenticationError,
     BadRequestError,
     HTTPStatusError,
+    InferenceWarning,
     UnprocessableEntityError,
 )
 from inferwire.testing import FakeInferenceServer
@@ -823,9 +825,10 @@ def _without(payload: Any, keys: dict[str, str]) -> Any:
     return payload
 
 
-def check_request(server: FakeInferenceServer, it: Interaction, call: Call) -> None:
+def check_request(server: FakeInferenceServer, it: Interaction, call: Call, count: int = 1
+                  ) -> None:
     requests = server.requests
-    assert len(requests) == 1
+    assert len(requests) == count
     sent = requests[0]
     assert (sent.method, sent.path) == ("POST", it.path)
     recorded = it.request_json
@@ -985,9 +988,18 @@ def test_replay(
     require_cassettes()
     assert it is not None and call is not None
 
+    refused = _refused_parameters(it)
+
     async def scenario(t: Facade) -> None:
         server.enqueue(cassette_reply(it))
-        if it.status >= 400:
+        if refused:
+            # huggingface_hub sends the call again without the refused TGI parameters; so do
+            # we: the cassette's next interaction is that second request and its answer.
+            retried = _interaction(it.cassette, it.index + 1)
+            server.enqueue(cassette_reply(retried))
+            with pytest.warns(InferenceWarning, match="does not take"):
+                CHECKS[call.task](await perform(t, call), retried, call)
+        elif it.status >= 400:
             with pytest.raises(HTTPStatusError) as info:
                 await perform(t, call)
             check_error(info.value, it)
@@ -995,7 +1007,17 @@ def test_replay(
             CHECKS[call.task](await perform(t, call), it, call)
 
     run(transport, server, scenario, path=it.path)
-    check_request(server, it, call)
+    if refused:
+        second = server.requests[1]
+        assert not refused & set(json.loads(second.body)["parameters"])
+    check_request(server, it, call, count=2 if refused else 1)
+
+
+def _refused_parameters(it: Interaction) -> set[str]:
+    """The parameters a recorded "model_kwargs are not used" 400 names (none otherwise)."""
+    if it.status != 400 or b"model_kwargs" not in it.body:
+        return set()
+    return set(re.findall(r"'([^']+)'", json.loads(it.body)["error"].split(":", 1)[1]))
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

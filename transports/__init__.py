@@ -24,6 +24,7 @@ from .sansio._errors import (
     IncompleteStreamError,
     InferenceError,
     InferenceTimeoutError,
+    InferenceWarning,
     InStreamError,
     MalformedResponseError,
     NotFoundError,
@@ -42,6 +43,7 @@ from .sansio._errors import (
     UnknownError,
     UnprocessableEntityError,
     UsageError,
+    UsageTypeError,
     ValidationError,
 )
 from .sansio._retry import RetryPolicy
@@ -67,6 +69,7 @@ __all__ = [
     "InferenceClient",
     "InferenceError",
     "InferenceTimeoutError",
+    "InferenceWarning",
     "MalformedResponseError",
     "NotFoundError",
     "TLSError",
@@ -87,6 +90,7 @@ __all__ = [
     "UnknownError",
     "UnprocessableEntityError",
     "UsageError",
+    "UsageTypeError",
     "ValidationError",
     "__version__",
 ]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import random
 import time
+import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .sansio._args import reject_unexpected
 from .sansio._config import ClientConfig, build_config
 from .sansio._embeddings import FloatArray
-from .sansio._errors import UsageError
+from .sansio._errors import InferenceWarning, UsageError, UsageTypeError
 from .sansio._exchange import Runtime
 from .sansio._retry import RetryPolicy
 
@@ -19,9 +21,50 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["client_config", "collect_params", "to_numpy", "validate_timeout"]
+__all__ = ["client_config", "collect_params", "hf_home", "saved_token", "to_numpy",
+           "validate_timeout"]
 
 _CHAT_HINT = "; pass other OpenAI parameters in extra_body={...}"
+
+
+_TRUE = frozenset({"1", "on", "yes", "true"})
+
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def hf_home() -> Path:
+    """``HF_HOME``, else ``$XDG_CACHE_HOME/huggingface``, else ``~/.cache/huggingface``."""
+    home = os.environ.get("HF_HOME")
+    if home:
+        return Path(home).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(cache).expanduser() / "huggingface"
+
+
+def saved_token() -> str | None:
+    """The token huggingface_hub would use implicitly: ``HF_TOKEN`` (or the older
+    ``HUGGING_FACE_HUB_TOKEN``), else the file ``hf auth login`` saved (``HF_TOKEN_PATH``, else
+    ``$HF_HOME/token``). None when there is none or ``HF_HUB_DISABLE_IMPLICIT_TOKEN`` is set."""
+    if _env_true("HF_HUB_DISABLE_IMPLICIT_TOKEN"):
+        return None
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        value = os.environ.get(name)
+        if value and value.strip():
+            return value
+    path = os.environ.get("HF_TOKEN_PATH")
+    token_file = Path(path).expanduser() if path else hf_home() / "token"
+    try:
+        text = token_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if text.strip() else None
+
+
+def _warn(message: str) -> None:
+    # stacklevel 4 points at the client method's caller for the common call depths
+    warnings.warn(message, InferenceWarning, stacklevel=4)
 
 
 def client_config(
@@ -36,26 +79,36 @@ def client_config(
     bill_to: str | None,
     max_retries: int | RetryPolicy,
 ) -> ClientConfig:
-    """The client's configuration: reads ``HF_TOKEN`` and supplies the clock and jitter."""
+    """The client's configuration from its arguments and the environment (the implicit token,
+    ``HF_HUB_OFFLINE``, ``HF_INFERENCE_ENDPOINT``), with the clock, jitter and warnings."""
     if isinstance(token, bool) or isinstance(api_key, bool):
-        raise UsageError("token must be a str (booleans are not accepted)", argument="token")
+        raise UsageTypeError("token must be a str (booleans are not accepted)", argument="token")
     if isinstance(max_retries, RetryPolicy):
         policy = max_retries
     else:
         policy = RetryPolicy(max_retries=max_retries)
-    runtime = Runtime(retry=policy, now=time.time, jitter=random.random)
-    return build_config(
+    runtime = Runtime(retry=policy, now=time.time, jitter=random.random, warn=_warn,
+                      offline=_env_true("HF_HUB_OFFLINE"))
+    config = build_config(
         model=model,
         base_url=base_url,
         provider=provider,
         token=token,
         api_key=api_key,
-        env_token=os.environ.get("HF_TOKEN") or None,
+        env_token=saved_token() if token is None and api_key is None else None,
         headers=headers,
         cookies=cookies,
         bill_to=bill_to,
         runtime=runtime,
+        inference_endpoint=os.environ.get("HF_INFERENCE_ENDPOINT") or None,
     )
+    user_bill_to = dict(config.headers).get("x-hf-bill-to")
+    if bill_to is not None and user_bill_to is not None and user_bill_to != config.bill_to:
+        _warn(f"bill_to={config.bill_to!r} replaces the X-HF-Bill-To header {user_bill_to!r}")
+    if config.bill_to is not None and config.token and not config.token.startswith("hf_"):
+        _warn("bill_to only works with a Hugging Face token (hf_...): the router ignores it "
+              "for other keys")
+    return config
 
 
 def validate_timeout(timeout: float | None) -> float | None:
