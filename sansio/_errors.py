@@ -86,8 +86,23 @@ def snippet(data: bytes | str, limit: int = _SNIPPET) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
 
 
+def _rebuild(cls: type[InferenceError], args: tuple[Any, ...], state: dict[str, Any]
+             ) -> InferenceError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class InferenceError(Exception):
-    """Base class of every error inferwire raises."""
+    """Base class of every error inferwire raises.
+
+    Errors pickle with their attributes (for logs, multiprocessing and Ray); the requests they
+    keep have their secret headers redacted.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, self.__dict__)
 
 
 class InferenceWarning(UserWarning):

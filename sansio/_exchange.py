@@ -136,11 +136,11 @@ def _exchange(request: Request, runtime: Runtime, *, opening: bool, limit: int |
             attempt += 1
             continue
         status = answer.status
+        if status in _NO_BODY_STATUSES and expect_body:
+            raise MalformedResponseError(
+                f"the server answered {status} (no content) to {request.method} "
+                f"{request.url}, where a body was expected", status=status)
         if status < 300:
-            if expect_body and status in _NO_BODY_STATUSES:
-                raise MalformedResponseError(
-                    f"the server answered {status} (no content) to {request.method} "
-                    f"{request.url}, where a body was expected", status=status)
             return answer
         head = answer.head if isinstance(answer, Response) else answer
         if status in REDIRECT_STATUSES and head.header("location") is not None:
@@ -149,7 +149,7 @@ def _exchange(request: Request, runtime: Runtime, *, opening: bool, limit: int |
             request = redirected_request(head, hops)
             hops += 1
             continue
-        if status == 304 and not expect_body:
+        if status == 304:
             return answer
         if isinstance(answer, Response):
             body = answer.body

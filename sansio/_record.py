@@ -6,8 +6,8 @@ class costs more than everything else ``import inferwire.sansio`` does: the impo
 cheap. Modules import ``dataclass``/``field`` from here at run time and from ``dataclasses``
 under ``TYPE_CHECKING``, so type checkers see exactly the dataclass semantics this mirrors:
 positional-or-keyword ``__init__`` in field order with defaults and ``default_factory``,
-``__post_init__``, ``__repr__``/``__eq__``/``__hash__`` over the fields (a method the class
-defines itself is kept), frozen instances (``AttributeError`` on assignment) and
+``__post_init__``, ``__repr__``/``__eq__``/``__hash__`` over the fields and pickling (a method
+the class defines itself is kept), frozen instances (``AttributeError`` on assignment) and
 ``__slots__``.
 """
 
@@ -94,8 +94,12 @@ def _build(cls: type, *, repr: bool) -> type:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in fields)
         return f"{type(self).__qualname__}({inner})"
 
+    def reduced(self: Any) -> tuple[Any, ...]:
+        return type(self), values(self)
+
     methods: dict[str, Any] = {"__init__": init, "__eq__": equal, "__hash__": hashed,
-                               "__setattr__": _frozen_setattr, "__delattr__": _frozen_delattr}
+                               "__setattr__": _frozen_setattr, "__delattr__": _frozen_delattr,
+                               "__reduce__": reduced}
     if repr:
         methods["__repr__"] = shown
     for attr, method in methods.items():

@@ -1,0 +1,76 @@
+"""Decisions every transport makes the same way while it answers effects, written once.
+
+- `BodyCollector`: how much of a `Send`'s body is read (its limit; error bodies are cut short);
+- `sleep_seconds`: a `Sleep` that would outlast the call's deadline ends the call instead;
+- `STREAM_END_GRACE`: after a stream's end marker (``[DONE]``, TGI's final event) the rest of
+  the body is awaited only this long before the connection is given up (the items are already
+  delivered: the caller never waits on a server that does not close the body).
+"""
+
+from __future__ import annotations
+
+from ._effects import Send
+from ._errors import InferenceTimeoutError, ResponseTooLargeError
+from ._http import ResponseHead
+
+__all__ = ["STREAM_END_GRACE", "BodyCollector", "sleep_seconds"]
+
+STREAM_END_GRACE = 0.1
+"""Seconds a finished stream waits for the end of its body (to reuse the connection)."""
+
+
+class BodyCollector:
+    """Collects the body pieces of a `Send` answer under the effect's limit.
+
+    ``while collector.add(piece): piece = <next piece>`` — `add` answers whether more should
+    be read: False at the end of the body (``b""``), or once an error body (status >= 400)
+    reached its cut (the transport then discards the connection: `complete` is False). A
+    success body beyond the limit raises `ResponseTooLargeError`.
+    """
+
+    __slots__ = ("_cut", "_head", "_limit", "_parts", "_size", "complete")
+
+    def __init__(self, send: Send, head: ResponseHead) -> None:
+        self._limit, strict = send.body_limit(head.status)
+        self._cut = not strict
+        self._head = head
+        self._parts: list[bytes] = []
+        self._size = 0
+        self.complete = False
+
+    def add(self, piece: bytes) -> bool:
+        """Take the next decoded piece (``b""``: the body ended); whether to read on."""
+        if not piece:
+            self.complete = True
+            return False
+        size = self._size + len(piece)
+        if size > self._limit:
+            if not self._cut:
+                request = self._head.request
+                raise ResponseTooLargeError(
+                    f"the response body from {request.method} {request.url} exceeds "
+                    f"{self._limit} bytes (after decompression); raise the limit if this "
+                    "is expected", status=self._head.status)
+            self._parts.append(piece[: self._limit - self._size])
+            self._size = self._limit
+            return False
+        self._parts.append(piece)
+        self._size = size
+        return True
+
+    @property
+    def body(self) -> bytes:
+        """The body collected so far."""
+        parts = self._parts
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def sleep_seconds(seconds: float, remaining: float | None) -> float:
+    """How long to perform a `Sleep` of `seconds` with `remaining` seconds left before the
+    call's deadline (None: no deadline); raises `InferenceTimeoutError` when the sleep would
+    outlast it (a retry that could not be made in time is not waited for)."""
+    if remaining is not None and seconds >= remaining:
+        raise InferenceTimeoutError(
+            f"the call's deadline leaves {max(remaining, 0.0):.3g} s, less than the "
+            f"{seconds:.3g} s wait before the next retry")
+    return seconds
