@@ -23,7 +23,7 @@ def test_quickstart_runs_on_sync_asyncio_and_trio() -> None:
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "Paris." * 3
+    assert result.stdout == "Paris.\n" * 3
 
 
 def test_the_site_quickstart_is_the_readme_quickstart() -> None:
