@@ -2,8 +2,8 @@
 
 Two sources (see `test_conformance_cassettes.py` and `test_conformance_real_streams.py`):
 
-- ``<repo>/../shared/conformance/hf_cassettes/``: vcrpy YAML cassettes of real exchanges with
-  the Hugging Face services, used in place (never copied into the project). `load_cassette`
+- ``tests/data/hf_cassettes/``: vcrpy YAML cassettes of real exchanges with the Hugging Face
+  services (Apache-2.0 data from huggingface_hub; see ``tests/data/SOURCE.md``). `load_cassette`
   reads them with a safe loader that also accepts the ``!!python/object/new:_io.BytesIO``
   request bodies of old vcrpy versions, without ever constructing arbitrary Python objects.
 - ``tests/data/real_streams/``: raw captures of local servers (status line, headers, body),
@@ -51,11 +51,12 @@ __all__ = [
 
 TRANSPORTS = ("sync", "asyncio", "trio")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CASSETTES_DIR = REPO_ROOT.parent / "shared" / "conformance" / "hf_cassettes"
-"""The cassettes, beside the checkout (CI clones the repository with ``shared/`` next to it)."""
+DATA_DIR = Path(__file__).resolve().parent / "data"
+"""The test data carried in the repository (provenance and licenses: ``SOURCE.md`` there)."""
 
-REAL_STREAMS_DIR = Path(__file__).resolve().parent / "data" / "real_streams"
+CASSETTES_DIR = DATA_DIR / "hf_cassettes"
+
+REAL_STREAMS_DIR = DATA_DIR / "real_streams"
 
 
 # -- safe YAML loading -------------------------------------------------------------------------
@@ -116,9 +117,8 @@ def require_cassettes() -> Path:
     """The cassette folder, or a test failure that says where it was expected."""
     if not CASSETTES_DIR.is_dir():
         pytest.fail(
-            f"the Hugging Face cassettes are missing: expected the folder {CASSETTES_DIR}, "
-            f"i.e. the shared conformance data checked out as `shared/` beside the repository "
-            f"({REPO_ROOT}), as CI does",
+            f"the Hugging Face cassettes are missing: expected the folder {CASSETTES_DIR} "
+            "(it is part of the repository; see tests/data/SOURCE.md)",
             pytrace=False,
         )
     return CASSETTES_DIR

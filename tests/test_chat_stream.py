@@ -329,7 +329,7 @@ CASSETTE_STREAMS = _cassette_streams()
 
 
 def test_the_hf_cassette_streams_are_found() -> None:
-    assert CASSETTE_STREAMS, "no SSE bodies found in ../shared/conformance/hf_cassettes"
+    assert CASSETTE_STREAMS, f"no SSE bodies found in {CASSETTES_DIR}"
 
 
 @pytest.mark.parametrize(("name", "body"), CASSETTE_STREAMS, ids=[n for n, _ in CASSETTE_STREAMS])

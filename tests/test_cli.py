@@ -142,6 +142,7 @@ def test_the_readme_main_command_streams_from_smollm2() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
     assert "starting a local llama.cpp server" in result.stderr
+    assert "ready in" in result.stderr
 
 
 @pytest.mark.realserver
@@ -149,3 +150,81 @@ def test_embed_local() -> None:
     result = cli("embed", "--local", "Paris", "Berlin", timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("shape: (2, 576)\n")
+
+
+# -- finish: version, words, pipes, empty inputs ------------------------------------------------
+
+
+def test_version() -> None:
+    import inferwire
+
+    result = cli("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"inferwire {inferwire.__version__}\n"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["chat", "--base-url", "ftp://example.org", "Hi"],
+     "inferwire: error: --base-url must be an http(s) URL, got 'ftp://example.org'"),
+    (["chat", "--model", "org/name", "Hi"],
+     "inferwire: error: the Hugging Face router needs a Hugging Face token: pass --token or set "
+     "HF_TOKEN"),
+])
+def test_messages_name_flags_not_python_keywords(args: list[str], expected: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip() == expected
+    assert "base_url" not in result.stderr and "token=" not in result.stderr
+
+
+def test_an_unreachable_model_id_is_not_called_a_host() -> None:
+    # No network here: the router's name does not resolve (or the connection fails).
+    result = cli("chat", "--model", "org/name", "--token", "hf_x", "--timeout", "5", "Hi")
+    assert result.returncode == 1
+    line = result.stderr.strip()
+    assert line.startswith("inferwire: error: could not reach the inference service for model "
+                           "org/name: "), line
+    assert "could not connect to org/name" not in line
+    assert "is the server running" not in line
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """`inferwire generate ... | head -c 20`: exit 141 like any writer cut off, no traceback."""
+    with FakeInferenceServer(tokens=["word "] * 5000) as fake:
+        env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "inferwire", "generate", "--base-url", fake.url("/v1"), "go"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read(20) == b"word " * 4
+        proc.stdout.close()                     # what `head` does once it has its bytes
+        status = proc.wait(timeout=60)
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+    assert err == ""
+    assert status == 141
+
+
+@pytest.mark.parametrize("args", [
+    ["chat", "   "], ["generate", ""], ["embed", "fine", ""],
+])
+def test_empty_inputs_are_refused_before_anything_is_sent(
+        server: FakeInferenceServer, args: list[str]) -> None:
+    before = len(server.requests)
+    result = cli(args[0], "--base-url", server.url("/v1"), *args[1:])
+    assert result.returncode == 2
+    assert result.stderr.startswith("inferwire: error: ")
+    assert "empty" in result.stderr
+    assert len(server.requests) == before
+
+
+def test_serve_listens_where_the_quickstart_looks() -> None:
+    from inferwire._cli import SERVE_PORT
+
+    assert SERVE_PORT == 8080
+    result = cli("serve", "--help")
+    assert result.returncode == 0
+    assert "default 8080" in result.stdout
+    result = cli("serve")
+    assert result.returncode == 2
+    assert "--local" in result.stderr

@@ -1,6 +1,6 @@
 """Conformance against real recorded traffic: the Hugging Face VCR cassettes.
 
-The cassettes (``<repo>/../shared/conformance/hf_cassettes``, 133 vcrpy files recorded by
+The cassettes (``tests/data/hf_cassettes``, 133 vcrpy files recorded by
 ``huggingface_hub``'s test-suite against the real services) are used in place. Every
 interaction that exercises a task inferwire implements (chat completion, text generation,
 feature extraction) is replayed from the fake server, status, headers and body as recorded,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance import REAL_STREAMS_DIR
 
 from inferwire.testing import (
     DEFAULT_TOKENS,
@@ -47,8 +48,8 @@ from inferwire.testing import (
     tgi_stream,
 )
 
-# Raw captures of real servers, kept beside the checkout (see shared/conformance/README.md).
-CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "real_streams"
+# Raw captures of real servers, carried in the repository (see tests/data/SOURCE.md).
+CAPTURES = REAL_STREAMS_DIR
 def needs_captures(test: Any) -> Any:
     """Mark a test that reads the captures: missing captures fail it (CI has them)."""
 
@@ -173,7 +174,9 @@ def capture_body(path: Path) -> tuple[bytes, bytes]:
 
 def test_modules_import_only_the_standard_library() -> None:
     root = Path(__file__).resolve().parents[1] / "transports"
-    for name in ("testing.py", "_fake_server.py"):
+    names = [f"testing/{p.name}" for p in (root / "testing").glob("*.py")]
+    assert "testing/__main__.py" in names
+    for name in names:
         tree = ast.parse((root / name).read_text())
         imported: set[str] = set()
         for node in ast.walk(tree):

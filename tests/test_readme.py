@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def test_quickstart_runs_on_sync_asyncio_and_trio() -> None:
     text = README.read_text()
-    block = re.search(r"## Quickstart\n\n```python\n(.*?)```", text, re.S)
+    block = re.search(r"## Quickstart\n.*?```python\n(.*?)```", text, re.S)
     assert block is not None
     code = block.group(1)
     assert 'URL = "http://127.0.0.1:8080/v1"' in code
@@ -23,7 +23,22 @@ def test_quickstart_runs_on_sync_asyncio_and_trio() -> None:
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "Paris." * 3
+    assert result.stdout == "Paris.\n" * 3
+
+
+def test_the_site_quickstart_is_the_readme_quickstart() -> None:
+    readme = re.search(r"## Quickstart\n.*?```python\n(.*?)```", README.read_text(), re.S)
+    site = (README.parent / "docs" / "quickstart.md").read_text()
+    assert readme is not None
+    assert f"```python\n{readme.group(1)}```" in site
+
+
+def test_the_quickstart_url_is_where_serve_local_listens() -> None:
+    from inferwire._cli import SERVE_PORT
+
+    text = README.read_text()
+    assert "inferwire serve --local" in text
+    assert f'URL = "http://127.0.0.1:{SERVE_PORT}/v1"' in text
 
 
 def test_readme_commands_are_the_ones_ci_runs() -> None:

@@ -1,12 +1,25 @@
-"""The ``inferwire`` command line, on the sync client."""
+"""The ``inferwire`` command line, on the sync client.
+
+    inferwire chat --local "What is the capital of France?"
+    inferwire serve --local                       # SmolLM2 on http://127.0.0.1:8080/v1
+    inferwire chat --base-url http://127.0.0.1:8080/v1          # interactive
+
+Failures print one line naming what was wrong in the CLI's own terms (flags, not Python
+keywords) and exit 1 (2 for a usage error, 130 on Ctrl-C, 141 when the reader of the output
+went away, e.g. ``| head``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import os
+import re
+import signal
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 from .sansio._errors import (
@@ -18,8 +31,19 @@ from .sansio._errors import (
     NotFoundError,
     UsageError,
 )
+from .sansio._version import __version__
 
 __all__ = ["main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer cut off by `head`
+
+SERVE_PORT = 8080
+"""``inferwire serve --local`` listens here by default: the port the quickstart uses."""
+
+_LOCAL_MODEL = "SmolLM2-135M-Instruct"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,13 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--provider", help="inference provider (auto, hf-inference)")
     target.add_argument("--token", help="API token (default: $HF_TOKEN)")
     target.add_argument("--local", action="store_true",
-                        help="start a local llama.cpp server with SmolLM2 for this command")
+                        help=f"start a local llama.cpp server with {_LOCAL_MODEL} for this command")
     target.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
     common.add_argument("--json", action="store_true", help="print JSON (one object per chunk)")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
 
     parser = argparse.ArgumentParser(
         prog="inferwire", description="Talk to an inference server from the terminal.")
+    parser.add_argument("--version", action="version", version=f"inferwire {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     chat = commands.add_parser("chat", parents=[common], help="chat (streams the answer)")
     chat.add_argument("prompt", nargs="?", help="one message; none: interactive chat")
@@ -49,7 +74,60 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--temperature", type=float)
     embed = commands.add_parser("embed", parents=[common], help="embed texts")
     embed.add_argument("texts", nargs="+")
+    serve = commands.add_parser(
+        "serve", help=f"run the local model ({_LOCAL_MODEL}) as a server until Ctrl-C",
+        description="Start the embedded llama.cpp server in the foreground and print its URL.")
+    serve.add_argument("--local", action="store_true", required=True,
+                       help=f"serve the embedded {_LOCAL_MODEL} (llama.cpp, 127.0.0.1 only)")
+    serve.add_argument("--port", type=int, default=SERVE_PORT,
+                       help=f"port on 127.0.0.1 (default {SERVE_PORT}; 0: any free port)")
+    serve.add_argument("--embeddings", action="store_true", help="serve /v1/embeddings too")
+    serve.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
+
+
+# -- the local server, with start-up progress on the terminal ----------------------------------
+
+
+_PHASES = {"starting": "starting the server process", "loading": "loading the model"}
+
+
+class _StartupDisplay:
+    """Renders `inferwire.local`'s start-up progress: one rewritten line on a terminal, one line
+    per phase otherwise (logs stay short)."""
+
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._phase: str | None = None
+
+    def __call__(self, phase: str, seconds: float) -> None:
+        if phase == "ready":
+            line = f"ready in {seconds:.1f} s"
+        elif self._tty:
+            line = f"{_PHASES.get(phase, phase)}... {seconds:.0f} s"
+        elif phase != self._phase:
+            line = f"{_PHASES.get(phase, phase)}..."
+        else:
+            return
+        self._phase = phase
+        if self._tty:
+            self._stream.write(f"\r\x1b[K  {line}" + ("\n" if phase == "ready" else ""))
+        else:
+            self._stream.write(f"  {line}\n")
+        self._stream.flush()
+
+
+@contextlib.contextmanager
+def _local(*, embeddings: bool, port: int = 0) -> Iterator[Any]:
+    from .local import local_server
+
+    print(f"starting a local llama.cpp server ({_LOCAL_MODEL}"
+          f"{', embeddings' if embeddings else ''})...", file=sys.stderr, flush=True)
+    with local_server(embeddings=embeddings, port=port,
+                      progress=_StartupDisplay(sys.stderr)) as server:
+        yield server
 
 
 @contextlib.contextmanager
@@ -59,11 +137,28 @@ def _target(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         return
     if args.base_url:
         raise UsageError("--local starts its own server: drop --base-url", argument="base_url")
-    from .local import local_server
-
-    print("starting a local llama.cpp server (SmolLM2-135M)...", file=sys.stderr, flush=True)
-    with local_server(embeddings=args.command == "embed") as server:
+    with _local(embeddings=args.command == "embed") as server:
         yield {"base_url": server.base_url, "model": args.model or server.model}
+
+
+def _serve(args: argparse.Namespace) -> None:
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 to 65535, got {args.port}", argument="port")
+    with _local(embeddings=args.embeddings, port=args.port) as server:
+        print(server.base_url, flush=True)
+        print(f"serving {server.model!r} on {server.base_url} (127.0.0.1 only); Ctrl-C to stop\n"
+              f"  try: inferwire chat --base-url {server.base_url} \"Hello!\"",
+              file=sys.stderr, flush=True)
+        while server.is_running():
+            time.sleep(0.5)
+        from .local import LocalServerError
+
+        raise LocalServerError(
+            f"the local server stopped by itself (exit status {server.returncode}); "
+            f"its log ends with:\n{server.stderr_tail()}")
+
+
+# -- the commands that talk to a server ----------------------------------------------------------
 
 
 def _client(args: argparse.Namespace, target: dict[str, Any]) -> Any:
@@ -96,6 +191,13 @@ def _chat_turn(client: Any, model: str | None, messages: list[dict[str, str]],
     return "".join(parts)
 
 
+def _line_editing() -> None:
+    """Arrow keys, editing and history for `input()` at a terminal (GNU readline/libedit)."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 - importing it is what turns line editing on
+
+
 def _chat(args: argparse.Namespace, client: Any, model: str | None, out: TextIO) -> None:
     messages: list[dict[str, str]] = []
     if args.system:
@@ -104,6 +206,7 @@ def _chat(args: argparse.Namespace, client: Any, model: str | None, out: TextIO)
         messages.append({"role": "user", "content": args.prompt})
         _chat_turn(client, model, messages, args, out)
         return
+    _line_editing()
     print("interactive chat: empty line or Ctrl-D to quit", file=sys.stderr)
     while True:
         try:
@@ -142,11 +245,70 @@ def _embed(args: argparse.Namespace, client: Any, model: str | None, out: TextIO
         out.write(f"{text!r}: [{head}{', ...' if len(row) > 6 else ''}]\n")
 
 
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Any, str | None, TextIO], None]] = {
+    "chat": _chat, "generate": _generate, "embed": _embed}
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Refuse empty inputs before anything starts (a server would answer them with nonsense)."""
+    if args.command in ("chat", "generate") and args.prompt is not None \
+            and not args.prompt.strip():
+        hint = " (leave it out for an interactive chat)" if args.command == "chat" else ""
+        raise UsageError(f"the prompt is empty: say something{hint}", argument="prompt")
+    if args.command == "embed":
+        for number, text in enumerate(args.texts, 1):
+            if not text.strip():
+                raise UsageError(f"text {number} of {len(args.texts)} is empty",
+                                 argument="texts")
+    if not args.local and not args.base_url and not args.model:
+        raise UsageError("say where to send it: --base-url URL, --model ID or --local")
+
+
+# -- errors, in the CLI's own words --------------------------------------------------------------
+
+# Python keyword arguments the library names in its messages, and the flag that sets each.
+_FLAGS = {
+    "api_key": "--token", "token": "--token", "base_url": "--base-url", "model": "--model",
+    "provider": "--provider", "timeout": "--timeout", "max_tokens": "--max-tokens",
+    "max_new_tokens": "--max-new-tokens", "temperature": "--temperature", "port": "--port",
+}
+_KEYWORD = re.compile(r"\b(" + "|".join(sorted(_FLAGS, key=len, reverse=True)) + r")(=?)(?![\w-])")
+
+
+def _as_flags(message: str) -> str:
+    """``pass token= (or api_key=)`` → ``pass --token``; ``base_url must be`` → ``--base-url``.
+
+    Bare words that are also English (``token``, ``model``) are translated only with their
+    ``=``; identifiers with an underscore always are.
+    """
+    message = re.sub(r"\btoken= \(or api_key=\)", "--token", message)
+
+    def flag(match: re.Match[str]) -> str:
+        name, equals = match.group(1), match.group(2)
+        if equals or "_" in name:
+            return _FLAGS[name]
+        return match.group(0)
+
+    return _KEYWORD.sub(flag, message)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _explain(error: BaseException, args: argparse.Namespace) -> str:
-    where = args.base_url or args.model or "the server"
+    base_url = getattr(args, "base_url", None)
+    model = getattr(args, "model", None)
+    where = base_url or model or "the server"
     if isinstance(error, ConnectError):
-        return (f"could not connect to {where}: is the server running? "
-                "(or use --local to start a local model)")
+        if base_url or (model and "://" in model):
+            return (f"could not connect to {where}: is the server running? "
+                    "(or use --local to start a local model)")
+        if model:
+            return (f"could not reach the inference service for model {model}: "
+                    f"{_first_line(error)} (check the network, or use --base-url for a server "
+                    "of your own, or --local)")
     if isinstance(error, InferenceTimeoutError):
         return f"timed out after {args.timeout:g}s waiting for {where}: try a larger --timeout"
     if isinstance(error, AuthenticationError):
@@ -156,27 +318,53 @@ def _explain(error: BaseException, args: argparse.Namespace) -> str:
     if isinstance(error, HTTPStatusError):
         detail = error.server_message or "no message"
         return f"the server answered {error.status}: {detail}"
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
+    message = _as_flags(_first_line(error))
+    if args.command == "serve" and "cannot bind" in message:
+        message += " (pass --port N, or --port 0 for any free port)"
+    return message
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> None:
+    if args.command == "serve":
+        _serve(args)
+        return
+    _check_inputs(args)
+    with _target(args) as target:
+        client, model = _client(args, target)
+        with client:
+            _COMMANDS[args.command](args, client, model, out)
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the exit flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    out = sys.stdout
+    with contextlib.suppress(ValueError, AttributeError):  # not the main thread; no SIGTERM
+        # `kill PID` stops the command as Ctrl-C does, so a local server is stopped in order.
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with _target(args) as target:
-            if not target["base_url"] and not target["model"]:
-                raise UsageError("say where to send it: --base-url URL, --model ID or --local")
-            client, model = _client(args, target)
-            with client:
-                {"chat": _chat, "generate": _generate, "embed": _embed}[args.command](
-                    args, client, model, out)
+        _run(args, sys.stdout)
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+        stopped = " (the local server was stopped)" if getattr(args, "local", False) else ""
+        print(f"\ninferwire: interrupted{stopped}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except InferenceError as error:
         if args.debug:
             raise
         print(f"inferwire: error: {_explain(error, args)}", file=sys.stderr)
-        return 2 if isinstance(error, UsageError) else 1
+        return EXIT_USAGE if isinstance(error, UsageError) else EXIT_ERROR
     return 0

@@ -33,9 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 from inferwire._llama_server import (
     API_KEY_ENV,
@@ -52,6 +52,7 @@ __all__ = [
     "DEFAULT_MODEL_PACKAGE",
     "LocalServer",
     "LocalServerError",
+    "StartupProgress",
     "default_model_path",
     "local_server",
     "start_local_server",
@@ -66,6 +67,10 @@ _STDERR_TAIL_LINES = 25
 _STDERR_TAIL_CHARS = 4000
 _POLL_INTERVAL = 0.02
 _BIND_FAILURE_MARKER = "couldn't bind HTTP server socket"
+
+
+StartupProgress: TypeAlias = Callable[[str, float], None]
+"""``progress(phase, seconds)`` while a server starts (see :func:`local_server`)."""
 
 
 class LocalServerError(InferenceError):
@@ -217,6 +222,7 @@ def local_server(
     port: int = 0,
     startup_timeout: float = 120.0,
     stop_timeout: float = 10.0,
+    progress: StartupProgress | None = None,
 ) -> Iterator[LocalServer]:
     """Start llama.cpp's server in a child process; yield a :class:`LocalServer`; stop it.
 
@@ -224,7 +230,12 @@ def local_server(
     serves ``/v1/embeddings`` with ``pooling`` ("mean", "cls", "last", "none" or "rank").
     ``api_key`` makes the server require ``Authorization: Bearer <api_key>`` (401 otherwise).
     ``port=0`` picks a free port. Raises :class:`LocalServerError` when the server cannot start.
-    The server is stopped when the block exits, whatever the reason (including Ctrl-C).
+    ``progress``, if given, is called as ``progress(phase, seconds)`` while the server starts:
+    ``phase`` is ``"starting"`` (the child process runs), then ``"loading"`` (the port answers
+    503 "Loading model"), then ``"ready"``; it is called on each change and about twice a
+    second in between, with the seconds since the start.
+    The server is stopped when the block exits, whatever the reason (including Ctrl-C; a
+    Ctrl-C during start-up kills the child at once instead of waiting for the model to load).
     """
     server = start_local_server(
         model_path=model_path,
@@ -238,6 +249,7 @@ def local_server(
         port=port,
         startup_timeout=startup_timeout,
         stop_timeout=stop_timeout,
+        progress=progress,
     )
     try:
         yield server
@@ -258,6 +270,7 @@ def start_local_server(
     port: int = 0,
     startup_timeout: float = 120.0,
     stop_timeout: float = 10.0,
+    progress: StartupProgress | None = None,
 ) -> LocalServer:
     """Like :func:`local_server` but returns the running server; the caller must ``stop()`` it."""
     if not 0 <= port <= 65535:
@@ -290,7 +303,7 @@ def start_local_server(
             stop_timeout=stop_timeout,
         )
         try:
-            _wait_ready(server, startup_timeout)
+            _wait_ready(server, startup_timeout, progress)
         except _BindFailedError as exc:
             server.stop()
             if attempt + 1 < attempts:
@@ -299,6 +312,9 @@ def start_local_server(
                 f"cannot bind {HOST}:{chosen}: the port is already in use "
                 f"(or not permitted)\n--- server stderr (tail) ---\n{exc.stderr_tail}"
             ) from None
+        except KeyboardInterrupt:
+            server.stop(timeout=0)  # a loading child answers SIGTERM only once loaded: kill it
+            raise
         except BaseException:
             server.stop()
             raise
@@ -389,10 +405,14 @@ def _child_env(api_key: str | None) -> dict[str, str]:
     return env
 
 
-def _wait_ready(server: LocalServer, startup_timeout: float) -> None:
+def _wait_ready(
+    server: LocalServer, startup_timeout: float, progress: StartupProgress | None
+) -> None:
     started = time.monotonic()
     deadline = started + startup_timeout
     announced = False
+    phase = "starting"
+    reported_at: float | None = None
     last_status: str = "no answer yet"
     # Short probe timeouts first, so that a child that dies (e.g. the port belongs to a listener
     # that never answers) is noticed quickly; longer ones if a probe times out (a busy machine).
@@ -413,7 +433,15 @@ def _wait_ready(server: LocalServer, startup_timeout: float) -> None:
             probe_timeout = min(probe_timeout * 2, 2.0)
         if status == 200 and announced:
             server.startup_seconds = round(time.monotonic() - started, 3)
+            if progress is not None:
+                progress("ready", server.startup_seconds)
             return
+        if progress is not None:
+            now = time.monotonic()
+            new_phase = "loading" if status == 503 else phase
+            if new_phase != phase or reported_at is None or now - reported_at >= 0.5:
+                phase, reported_at = new_phase, now
+                progress(phase, now - started)
         if time.monotonic() >= deadline:
             raise LocalServerError(
                 f"llama.cpp server (pid {server.pid}, port {server.port}) was not ready within "
