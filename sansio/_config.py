@@ -331,6 +331,6 @@ def build_config(
         runtime=runtime or Runtime(),
         max_line_size=max_line_size,
         max_event_size=max_event_size,
-        inference_endpoint=inference_endpoint or DEFAULT_INFERENCE_ENDPOINT,
+        inference_endpoint=(inference_endpoint or DEFAULT_INFERENCE_ENDPOINT).rstrip("/"),
         token_implicit=implicit,
     )

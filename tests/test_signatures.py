@@ -45,3 +45,15 @@ def test_chat_alias_is_the_bound_method() -> None:
     client = InferenceClient(base_url="http://127.0.0.1:9")
     assert client.chat.completions.create == client.chat_completion
     client.close()
+
+
+def test_async_task_methods_are_derived_from_the_sync_ones() -> None:
+    """`transports/_async_tasks.py` is generated from `transports/_sync_tasks.py`: one source."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "gen_async_tasks.py"
+    done = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""The sync client's fast path (our pool called directly) and its fallbacks through httpx."""
+"""The sync client on the shared pool, and on a user-supplied httpx client."""
 
 from __future__ import annotations
 
@@ -20,25 +20,36 @@ def server() -> Any:
         yield fake
 
 
-def test_redirects_are_followed(server: FakeInferenceServer) -> None:
-    """A redirect makes the fast path hand the request to httpx, which follows it (the
-    redirecting server sees the original request twice: documented in docs/transports.md)."""
+def test_redirects_are_followed_once_by_the_core(server: FakeInferenceServer) -> None:
+    """The core follows the redirect: the redirecting server sees the request once, and a
+    307 keeps the method and body."""
     server.route("POST", "/old/v1/chat/completions",
                  raw(307, [("location", server.url("/v1/chat/completions"))], [b""]))
     with InferenceClient(base_url=server.url("/old/v1")) as client:
         output = client.chat_completion(MESSAGES)
     assert output.choices[0].message.content == "ok"
-    assert server.requests[-1].path == "/v1/chat/completions"
+    assert [r.path for r in server.requests] == ["/old/v1/chat/completions",
+                                                  "/v1/chat/completions"]
     assert server.requests[-1].json == server.requests[0].json  # the body followed the 307
 
 
-def test_cookies_set_by_the_server_are_sent_back(server: FakeInferenceServer) -> None:
-    server.enqueue(chat_completion("first", headers={"set-cookie": "session=abc; Path=/"}))
-    with InferenceClient(base_url=server.url("/v1")) as client:
-        client.chat_completion(MESSAGES)
-        client.chat_completion(MESSAGES)
-    assert server.requests[0].header("cookie") is None
-    assert server.requests[1].header("cookie") == "session=abc"
+def test_a_user_httpx_client_does_not_follow_redirects_itself(server: FakeInferenceServer
+                                                              ) -> None:
+    server.route("POST", "/old/v1/chat/completions",
+                 raw(302, [("location", "/v1/chat/completions")], [b""]))
+    server.route("GET", "/v1/chat/completions", chat_completion("moved"))
+    http = httpx.Client(follow_redirects=True)
+    with InferenceClient(base_url=server.url("/old/v1"), http_client=http) as client:
+        assert client.chat_completion(MESSAGES).choices[0].message.content == "moved"
+    assert server.requests[-1].method == "GET"  # the core's rule (302 POST -> GET), not httpx's
+    http.close()
+
+
+def test_a_user_httpx_client_body_is_decoded_by_inferwire(server: FakeInferenceServer) -> None:
+    server.enqueue(chat_completion("zipped", gzip=True))
+    with httpx.Client() as http, InferenceClient(base_url=server.url("/v1"),
+                                                 http_client=http) as client:
+        assert client.chat_completion(MESSAGES).choices[0].message.content == "zipped"
 
 
 def test_a_user_supplied_httpx_client_is_used_and_left_open(server: FakeInferenceServer

@@ -274,21 +274,3 @@ def test_a_temporary_sync_client_streams_and_closes_its_pool_when_collected(
     gc.collect()
     assert text_of(chunks) == "Hello, world!"
     assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]
-
-
-def test_proxies_from_the_environment_keep_httpx_own_transport(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast pool cannot speak to proxies; with proxy variables set, httpx's transports
-    (which honour them) are used instead."""
-    import httpx
-
-    from inferwire._sync import InferwireTransport
-
-    fast = InferenceClient(base_url="http://127.0.0.1:9/v1")
-    assert isinstance(fast._http._transport, InferwireTransport)
-    fast.close()
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    proxied = InferenceClient(base_url="http://127.0.0.1:9/v1")
-    assert isinstance(proxied._http._transport, httpx.HTTPTransport)
-    assert proxied._direct is None
-    proxied.close()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import weakref
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from ._common import client_config, collect_params, to_numpy, validate_timeout
-from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, Timeouts, get_backend
-from .sansio import _tasks
-from .sansio._chat_types import ChatCompletionOutput, ChatCompletionStreamOutput
+from ._async_tasks import AsyncTaskMethods
+from ._common import ClientOptions, client_config
+from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, get_backend
+from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
     Done,
     Flow,
@@ -26,12 +27,12 @@ from .sansio._effects import (
 from .sansio._errors import InferenceError, UsageError
 from .sansio._http import Response, ResponseHead
 from .sansio._retry import RetryPolicy
-from .sansio._slicing import DRAIN_LIMIT, BodySlicer
-from .sansio._textgen_types import TextGenerationOutput, TextGenerationStreamOutput
+from .sansio._slicing import BodySlicer
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+    from os import PathLike
+    from ssl import SSLContext
+
 
 __all__ = ["AsyncInferenceClient", "AsyncStream", "TrioInferenceClient", "current_async_library"]
 
@@ -62,8 +63,10 @@ def current_async_library() -> Literal["asyncio", "trio"]:
 class AsyncStream(Generic[T]):
     """A streamed result: ``async for`` it; `aclose()` (or ``async with``) to stop early.
 
-    Reading to the end returns the connection to the pool; closing early, an error or a
-    cancellation discards it. `head` holds the response status and headers.
+    Iteration ends at the stream's end marker (``[DONE]``, TGI's final event) with what was
+    received, without waiting for the server to close the body. Reading to the end lets the
+    connection be reused; closing early, an error, a cancellation, or dropping the stream
+    unread closes it. `head` holds the response status and headers.
     """
 
     __slots__ = ("_closed", "_decoder", "_index", "_items", "_owner", "_response", "_slicer",
@@ -94,20 +97,22 @@ class AsyncStream(Generic[T]):
     async def _refill(self) -> T:
         decoder = self._decoder
         response = self._response
+        slicer = self._slicer
         while True:
             if self._closed:
                 raise StopAsyncIteration
             try:
                 if decoder.finished:
-                    self._slicer.clear()
-                    await self._drain()
+                    slicer.clear()
+                    self._closed = True
+                    await response.finish(STREAM_END_GRACE)
                     items = list(decoder.close())
-                elif self._slicer.pending:
-                    items = list(decoder.feed(self._slicer.next_slice()))
+                elif slicer.pending:
+                    items = list(decoder.feed(slicer.next_slice()))
                 else:
                     chunk = await response.receive()
                     if chunk:
-                        items = list(decoder.feed(self._slicer.slice_of(chunk)))
+                        items = list(decoder.feed(slicer.slice_of(chunk)))
                     else:
                         self._closed = True
                         await response.aclose()
@@ -120,23 +125,20 @@ class AsyncStream(Generic[T]):
                 self._index = 1
                 return items[0]
 
-    async def _drain(self) -> None:
-        """After the end marker: read what remains (the chunked terminator) so the connection
-        can be reused; a server that keeps sending gets its connection closed instead."""
-        received = 0
-        response = self._response
-        while received <= DRAIN_LIMIT:
-            chunk = await response.receive()
-            if not chunk:
-                break
-            received += len(chunk)
-        self._closed = True
-        await response.aclose()
-
     async def aclose(self) -> None:
         """Stop the stream; the connection is discarded unless the body was fully read."""
         self._closed = True
         await self._response.aclose()
+
+    def __del__(self) -> None:
+        # A stream dropped unread (left by break, or its task cancelled while the caller's own
+        # code ran) closes its socket now, not when the client closes.
+        try:
+            response = self._response
+        except AttributeError:
+            return
+        with contextlib.suppress(Exception):  # nothing can be reported from a finalizer
+            response.close_nowait()
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self
@@ -171,14 +173,16 @@ class _Chat:
         self.completions = _ChatCompletions(client)
 
 
-class AsyncInferenceClient:
+class AsyncInferenceClient(AsyncTaskMethods):
     """Asynchronous client with the same methods and parameters as `InferenceClient`.
 
     Runs under asyncio and under trio (it finds which one is running; or name it with
     `async_library=`), over inferwire's HTTP/1.1 connection pool on h11: keep-alive, TLS
-    verified by default, connect/read timeouts (`timeout=` seconds), gzip/deflate. Your own
-    ``asyncio.timeout``/cancel scopes are honoured too. Close it with ``await client.close()``
-    or ``async with``.
+    verified by default, proxies, bounded gzip/deflate. `timeout`, `deadline`, `verify`,
+    `proxy` and `trust_env` mean what they mean on `InferenceClient`; your own
+    ``asyncio.timeout``/cancel scopes are honoured too. One client may be used from
+    successive ``asyncio.run()`` calls (connections of a finished loop are dropped). Close it
+    with ``await client.close()`` or ``async with``.
     """
 
     def __init__(
@@ -194,25 +198,28 @@ class AsyncInferenceClient:
         base_url: str | None = None,
         api_key: str | None = None,
         max_retries: int | RetryPolicy = 2,
+        deadline: float | None = None,
+        verify: bool | str | PathLike[str] | SSLContext = True,
+        proxy: str | None = None,
+        trust_env: bool = True,
         async_library: Literal["asyncio", "trio"] | None = None,
-        verify: bool = True,
     ) -> None:
         self._config = client_config(
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
             headers=headers, cookies=cookies, bill_to=bill_to, max_retries=max_retries,
         )
-        self.timeout = validate_timeout(timeout)
+        self._options = ClientOptions.build(timeout=timeout, deadline=deadline, verify=verify,
+                                            proxy=proxy, trust_env=trust_env)
         if async_library not in (None, "asyncio", "trio"):
             raise UsageError("async_library must be 'asyncio', 'trio' or None",
                              argument="async_library")
         self._library = async_library
-        self._verify = verify
         self._pool: ConnectionPool | None = None
         self._backend: AsyncBackend | None = None
         self._pools: list[ConnectionPool] = []
         # A client dropped without close() still closes its sockets when collected.
         weakref.finalize(self, _close_pools_now, self._pools)
-        self.chat = _Chat(self)
+        self._chat = _Chat(self)
 
     @property
     def model(self) -> str | None:
@@ -224,8 +231,33 @@ class AsyncInferenceClient:
         """The provider name given at construction (None: decided per call)."""
         return self._config.provider
 
+    @property
+    def token(self) -> str | None:
+        """The token given to the constructor (`token=` or `api_key=`), as huggingface_hub's
+        attribute; None when the client uses an implicit one (``HF_TOKEN``, the saved login)."""
+        return None if self._config.token_implicit else self._config.token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The user's headers (names lower-cased), as huggingface_hub's attribute."""
+        return dict(self._config.headers)
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds to wait for a connection and for each read (None: no limit)."""
+        return self._options.timeout
+
+    @property
+    def chat(self) -> _Chat:
+        """OpenAI-style namespace: ``await client.chat.completions.create(...)``."""
+        return self._chat
+
     def __repr__(self) -> str:
         return f"<AsyncInferenceClient(model={self.model!r}, timeout={self.timeout})>"
+
+    def __reduce__(self) -> Any:
+        raise UsageError("an AsyncInferenceClient cannot be pickled (it holds connections and "
+                         "credentials): create one in each process")
 
     @property
     def connections_opened(self) -> int:
@@ -257,15 +289,29 @@ class AsyncInferenceClient:
                 f"create another one for {library}")
         if self._pool is None or self._backend is None:
             self._backend = self._backend or get_backend(library)
-            t = self.timeout
-            self._pool = ConnectionPool(self._backend,
-                                        timeouts=Timeouts(connect=t, read=t, write=t),
-                                        verify=self._verify)
+            options = self._options
+            self._pool = ConnectionPool(self._backend, timeouts=options.timeouts(),
+                                        verify=options.verify, proxy=options.proxy,
+                                        trust_env=options.trust_env)
             self._pools.append(self._pool)
         return self._pool, self._backend
 
+    async def _send(self, pool: ConnectionPool, send: Send, timeouts: Any) -> Response:
+        opened = await pool.open(send.request, timeouts)
+        try:
+            collector = BodyCollector(send, opened.head)
+            while collector.add(await opened.receive()):
+                pass
+        finally:
+            await opened.aclose()
+        head = opened.head
+        return Response(head.status, head.headers, collector.body, send.request, head.reason)
+
     async def _run(self, flow: Flow[Any]) -> Any:
         pool, backend = self._get_pool()
+        options = self._options
+        deadline = None if options.deadline is None else backend.now() + options.deadline
+        timeouts = options.timeouts(deadline)
         runner: FlowRunner[Any] = FlowRunner(flow)
         pending: PooledResponse | None = None
         try:
@@ -281,19 +327,13 @@ class AsyncInferenceClient:
                             await pending.aclose()
                             pending = None
                         if isinstance(step, Send):
-                            opened = await pool.open(step.request)
-                            try:
-                                body = await opened.read()
-                            finally:
-                                await opened.aclose()
-                            head = opened.head
-                            answer = Response(head.status, head.headers, body, step.request,
-                                              head.reason)
+                            answer = await self._send(pool, step, timeouts)
                         elif isinstance(step, Open):
-                            pending = await pool.open(step.request)
+                            pending = await pool.open(step.request, timeouts)
                             answer = pending.head
                         elif isinstance(step, Sleep):
-                            await backend.sleep(step.seconds)
+                            remaining = None if deadline is None else deadline - backend.now()
+                            await backend.sleep(sleep_seconds(step.seconds, remaining))
                             answer = None
                         else:  # pragma: no cover - exhaustive
                             raise TypeError(f"unknown effect {step!r}")
@@ -314,209 +354,6 @@ class AsyncInferenceClient:
             if pending is not None:
                 await pending.aclose()
             runner.close()
-
-    # -- tasks -------------------------------------------------------------------------
-
-    @overload
-    async def chat_completion(
-        self, messages: list[Any], *, model: str | None = None,
-        stream: Literal[False] = False, frequency_penalty: float | None = None,
-        logit_bias: dict[str, float] | None = None, logprobs: bool | None = None,
-        max_tokens: int | None = None, n: int | None = None,
-        presence_penalty: float | None = None, response_format: dict[str, Any] | None = None,
-        seed: int | None = None, stop: list[str] | None = None,
-        stream_options: dict[str, Any] | None = None, temperature: float | None = None,
-        tool_choice: str | dict[str, Any] | None = None, tool_prompt: str | None = None,
-        tools: list[dict[str, Any]] | None = None, top_logprobs: int | None = None,
-        top_p: float | None = None, extra_body: dict[str, Any] | None = None,
-        **unexpected: NoReturn,
-    ) -> ChatCompletionOutput: ...
-
-    @overload
-    async def chat_completion(
-        self, messages: list[Any], *, model: str | None = None,
-        stream: Literal[True], frequency_penalty: float | None = None,
-        logit_bias: dict[str, float] | None = None, logprobs: bool | None = None,
-        max_tokens: int | None = None, n: int | None = None,
-        presence_penalty: float | None = None, response_format: dict[str, Any] | None = None,
-        seed: int | None = None, stop: list[str] | None = None,
-        stream_options: dict[str, Any] | None = None, temperature: float | None = None,
-        tool_choice: str | dict[str, Any] | None = None, tool_prompt: str | None = None,
-        tools: list[dict[str, Any]] | None = None, top_logprobs: int | None = None,
-        top_p: float | None = None, extra_body: dict[str, Any] | None = None,
-        **unexpected: NoReturn,
-    ) -> AsyncStream[ChatCompletionStreamOutput]: ...
-
-    @overload
-    async def chat_completion(
-        self, messages: list[Any], *, model: str | None = None,
-        stream: bool = False, frequency_penalty: float | None = None,
-        logit_bias: dict[str, float] | None = None, logprobs: bool | None = None,
-        max_tokens: int | None = None, n: int | None = None,
-        presence_penalty: float | None = None, response_format: dict[str, Any] | None = None,
-        seed: int | None = None, stop: list[str] | None = None,
-        stream_options: dict[str, Any] | None = None, temperature: float | None = None,
-        tool_choice: str | dict[str, Any] | None = None, tool_prompt: str | None = None,
-        tools: list[dict[str, Any]] | None = None, top_logprobs: int | None = None,
-        top_p: float | None = None, extra_body: dict[str, Any] | None = None,
-        **unexpected: NoReturn,
-    ) -> ChatCompletionOutput | AsyncStream[ChatCompletionStreamOutput]: ...
-
-    async def chat_completion(
-        self, messages: list[Any], *, model: str | None = None,
-        stream: bool = False, frequency_penalty: float | None = None,
-        logit_bias: dict[str, float] | None = None, logprobs: bool | None = None,
-        max_tokens: int | None = None, n: int | None = None,
-        presence_penalty: float | None = None, response_format: dict[str, Any] | None = None,
-        seed: int | None = None, stop: list[str] | None = None,
-        stream_options: dict[str, Any] | None = None, temperature: float | None = None,
-        tool_choice: str | dict[str, Any] | None = None, tool_prompt: str | None = None,
-        tools: list[dict[str, Any]] | None = None, top_logprobs: int | None = None,
-        top_p: float | None = None, extra_body: dict[str, Any] | None = None,
-        **unexpected: NoReturn,
-    ) -> ChatCompletionOutput | AsyncStream[ChatCompletionStreamOutput]:
-        """Generate a chat answer (OpenAI chat-completions API); `stream=True` yields chunks.
-
-        Returns a `ChatCompletionOutput`, or with `stream=True` a `AsyncStream` of
-        `ChatCompletionStreamOutput` chunks. Parameters not listed go in `extra_body`
-        (merged at the root of the JSON payload).
-        """
-        params = collect_params("chat_completion", locals(), _tasks.CHAT_COMPLETION_PARAMS)
-        flow = _tasks.chat_completion(self._config, messages, model=model, stream=stream,
-                                      extra_body=extra_body, params=params)
-        return await self._run(flow)  # type: ignore[no-any-return]
-
-    @overload
-    async def text_generation(
-        self, prompt: str, *, details: Literal[False] | None = None,
-        stream: Literal[False] | None = None, model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> str: ...
-
-    @overload
-    async def text_generation(
-        self, prompt: str, *, details: Literal[True],
-        stream: Literal[False] | None = None, model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> TextGenerationOutput: ...
-
-    @overload
-    async def text_generation(
-        self, prompt: str, *, details: Literal[False] | None = None,
-        stream: Literal[True], model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> AsyncStream[str]: ...
-
-    @overload
-    async def text_generation(
-        self, prompt: str, *, details: Literal[True],
-        stream: Literal[True], model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> AsyncStream[TextGenerationStreamOutput]: ...
-
-    @overload
-    async def text_generation(
-        self, prompt: str, *, details: bool | None = None,
-        stream: bool | None = None, model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> (str | TextGenerationOutput | AsyncStream[str]
-          | AsyncStream[TextGenerationStreamOutput]): ...
-
-    async def text_generation(
-        self, prompt: str, *, details: bool | None = None,
-        stream: bool | None = None, model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> str | TextGenerationOutput | AsyncStream[str] | AsyncStream[TextGenerationStreamOutput]:
-        """Generate text from a prompt (TGI ``/generate`` shape, or ``/v1/completions`` for
-        OpenAI-compatible URLs ending in ``/v1``).
-
-        Returns the generated `str`; with `details=True` a `TextGenerationOutput`; with
-        `stream=True` a `AsyncStream` of token strings (or of `TextGenerationStreamOutput` with
-        `details=True`).
-        """
-        params = collect_params("text_generation", locals(), _tasks.TEXT_GENERATION_PARAMS)
-        flow = _tasks.text_generation(self._config, prompt, model=model, details=details,
-                                      stream=stream, params=params)
-        return await self._run(flow)  # type: ignore[no-any-return]
-
-    async def feature_extraction(
-        self, text: str | list[str], *, normalize: bool | None = None,
-        prompt_name: str | None = None, truncate: bool | None = None,
-        truncation_direction: Literal["left", "right"] | None = None,
-        model: str | None = None, dimensions: int | None = None,
-        encoding_format: Literal["float", "base64"] | None = None,
-        **unexpected: NoReturn,
-    ) -> npt.NDArray[np.float32]:
-        """Embed `text` (a string or a list of strings) as a float32 numpy array.
-
-        URLs ending in ``/v1`` are OpenAI-compatible servers (``POST <url>/embeddings``, result
-        shape ``(len(texts), dim)``); other URLs and Hub model ids take the HF/TEI shape
-        ``{"inputs": ...}`` and return the server's array as is.
-        """
-        collect_params("feature_extraction", locals(), {})
-        flow = _tasks.feature_extraction(
-            self._config, text, model=model, normalize=normalize, prompt_name=prompt_name,
-            truncate=truncate, truncation_direction=truncation_direction,
-            dimensions=dimensions, encoding_format=encoding_format,
-        )
-        return to_numpy(await self._run(flow))
-
-    async def health_check(self, model: str | None = None) -> bool:
-        """Whether the endpoint at `model` (a URL; default: the client's) answers
-        ``GET /health`` with 200."""
-        return bool(await self._run(_tasks.health_check(self._config, model)))
-
-    async def get_endpoint_info(self, *, model: str | None = None) -> dict[str, Any]:
-        """The endpoint's ``GET /info`` document (TGI/TEI), as a dict."""
-        return await self._run(_tasks.get_endpoint_info(self._config, model))  # type: ignore[no-any-return]
 
 
 class TrioInferenceClient(AsyncInferenceClient):

@@ -7,21 +7,24 @@ import random
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._h11 import Timeouts
 from .sansio._args import reject_unexpected
 from .sansio._config import ClientConfig, build_config
 from .sansio._embeddings import FloatArray
 from .sansio._errors import InferenceWarning, UsageError, UsageTypeError
 from .sansio._exchange import Runtime
+from .sansio._ids import host_of
 from .sansio._retry import RetryPolicy
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["client_config", "collect_params", "hf_home", "saved_token", "to_numpy",
+__all__ = ["ClientOptions", "client_config", "collect_params", "hf_home", "saved_token", "to_numpy",
            "validate_timeout"]
 
 _CHAT_HINT = "; pass other OpenAI parameters in extra_body={...}"
@@ -87,8 +90,10 @@ def client_config(
         policy = max_retries
     else:
         policy = RetryPolicy(max_retries=max_retries)
+    endpoint = os.environ.get("HF_INFERENCE_ENDPOINT") or None
+    hf_hosts = (host_of(endpoint),) if endpoint else ()
     runtime = Runtime(retry=policy, now=time.time, jitter=random.random, warn=_warn,
-                      offline=_env_true("HF_HUB_OFFLINE"))
+                      offline=_env_true("HF_HUB_OFFLINE"), hf_hosts=hf_hosts)
     config = build_config(
         model=model,
         base_url=base_url,
@@ -100,7 +105,7 @@ def client_config(
         cookies=cookies,
         bill_to=bill_to,
         runtime=runtime,
-        inference_endpoint=os.environ.get("HF_INFERENCE_ENDPOINT") or None,
+        inference_endpoint=endpoint,
     )
     user_bill_to = dict(config.headers).get("x-hf-bill-to")
     if bill_to is not None and user_bill_to is not None and user_bill_to != config.bill_to:
@@ -111,14 +116,43 @@ def client_config(
     return config
 
 
-def validate_timeout(timeout: float | None) -> float | None:
+def validate_timeout(timeout: float | None, name: str = "timeout") -> float | None:
     """`timeout` as a float of seconds, or None for no timeout."""
     if timeout is None:
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise UsageError(f"timeout must be a positive number of seconds or None, got {timeout!r}",
-                         argument="timeout")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
+            0 < timeout < float("inf")):
+        raise UsageError(f"{name} must be a positive number of seconds or None, got "
+                         f"{timeout!r}", argument=name)
     return float(timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """The transport options both clients take, validated once."""
+
+    timeout: float | None
+    deadline: float | None
+    verify: Any
+    proxy: str | None
+    trust_env: bool
+
+    @classmethod
+    def build(cls, *, timeout: float | None, deadline: float | None, verify: Any,
+              proxy: str | None, trust_env: bool) -> ClientOptions:
+        """Check the options (the pool checks `verify` and `proxy` in depth)."""
+        if proxy is not None and not isinstance(proxy, str):
+            raise UsageTypeError("proxy must be a URL string or None", argument="proxy")
+        if not isinstance(trust_env, bool):
+            raise UsageTypeError("trust_env must be a bool", argument="trust_env")
+        return cls(validate_timeout(timeout), validate_timeout(deadline, "deadline"), verify,
+                   proxy, trust_env)
+
+    def timeouts(self, deadline: float | None = None) -> Timeouts:
+        """Connect, read and write timeouts of `timeout`, and the call's `deadline` (an instant
+        on the backend's clock)."""
+        t = self.timeout
+        return Timeouts(connect=t, read=t, write=t, deadline=deadline)
 
 
 def collect_params(

@@ -1,21 +1,28 @@
-"""The synchronous client: `InferenceClient` on an `httpx.Client`."""
+"""The synchronous client: `InferenceClient`.
+
+By default it drives the HTTP/1.1 connection layer that the async clients use (`inferwire._h11`)
+over blocking sockets, so the three transports share one pool, one proxy and TLS story, one
+bounded decompression and one set of redirect and retry rules (the core's). A user-supplied
+`httpx.Client` is used as a plain transport instead: its own settings (proxies, HTTP/2,
+auth, event hooks) apply, but redirects, retries and decompression still follow inferwire's
+rules.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
-import urllib.request
 import weakref
 from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import httpx
-
-from ._common import client_config, collect_params, to_numpy, validate_timeout
+from ._common import ClientOptions, client_config
 from ._h11 import ConnectionPool, PooledResponse, Timeouts
+from ._h11._content import iter_decoded, make_decoder
 from ._h11._sync_backend import SyncBackend, run_sync
-from .sansio import _tasks
-from .sansio._chat_types import ChatCompletionOutput, ChatCompletionStreamOutput
+from ._sync_tasks import SyncTaskMethods
+from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
     Done,
     Flow,
@@ -39,22 +46,22 @@ from .sansio._errors import (
 )
 from .sansio._http import Request, Response, ResponseHead
 from .sansio._retry import RetryPolicy
-from .sansio._slicing import DRAIN_LIMIT, BodySlicer
-from .sansio._textgen_types import TextGenerationOutput, TextGenerationStreamOutput
+from .sansio._slicing import BodySlicer
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+    from os import PathLike
+    from ssl import SSLContext
+
+    import httpx
 
 __all__ = ["InferenceClient", "Stream"]
 
 T = TypeVar("T")
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _map_httpx_error(
-    exc: httpx.HTTPError, request: Request, *, body_started: bool
-) -> InferenceError:
+def _map_httpx_error(exc: Exception, request: Request, *, body_started: bool) -> InferenceError:
+    import httpx
+
     where = f"{request.method} {request.url}"
     if isinstance(exc, httpx.ConnectTimeout):
         return ConnectTimeoutError(f"timed out connecting for {where}")
@@ -67,111 +74,89 @@ def _map_httpx_error(
         if body_started:
             return IncompleteStreamError(f"the response body of {where} ended early: {exc}")
         return RemoteProtocolError(f"the server broke HTTP on {where}: {exc}")
-    if isinstance(exc, httpx.DecodingError):
-        return RemoteProtocolError(f"the response body of {where} could not be decoded: {exc}")
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return UsageError(f"cannot send {where}: {exc}", argument="model")
     return TransportError(f"{type(exc).__name__} on {where}: {exc}")
 
 
-class _PooledBody(httpx.SyncByteStream):
-    """The body of a response from `InferwireTransport`: one piece per socket read."""
+class _PoolBody:
+    """A response body on the shared connection pool, read over blocking sockets."""
 
-    __slots__ = ("_response",)
+    __slots__ = ("_response", "head")
 
     def __init__(self, response: PooledResponse) -> None:
         self._response = response
+        self.head = response.head
 
-    def __iter__(self) -> Iterator[bytes]:
-        receive = self._response.receive
-        while True:
-            piece = run_sync(receive())
-            if not piece:
-                return
-            yield piece
+    def receive(self) -> bytes:
+        return run_sync(self._response.receive())
+
+    def finish(self, grace: float) -> None:
+        run_sync(self._response.finish(grace))
 
     def close(self) -> None:
         run_sync(self._response.aclose())
 
 
-class InferwireTransport(httpx.BaseTransport):
-    """An httpx transport on inferwire's HTTP/1.1 connection layer, over blocking sockets.
+class _HttpxBody:
+    """A response body from a user-supplied `httpx.Client`: raw bytes, decoded here (bounded),
+    so decompression follows the same rules as on the pool."""
 
-    `InferenceClient` mounts it in the `httpx.Client` it creates (a client you pass keeps its
-    own transport). It is the connection pool the async clients use (keep-alive, TLS, the
-    chunked decoder that hands over every HTTP chunk of a socket read at once), driven by the
-    sync backend; httpx keeps everything above the transport (redirects, cookies, proxies from
-    the environment, content decoding). TLS uses `httpx.create_ssl_context()`, so certificates
-    are verified exactly as httpx would. Errors are inferwire's own (`ConnectError`,
-    `InferenceTimeoutError`, `IncompleteStreamError`, ...), with the URL in the message.
-    """
+    __slots__ = ("_decoded", "_raw", "_request", "_response", "head")
 
-    def __init__(self) -> None:
-        self._pool = ConnectionPool(SyncBackend(), verify=httpx.create_ssl_context)
-
-    @property
-    def connections_opened(self) -> int:
-        """How many TCP connections this transport has opened."""
-        return self._pool.connections_opened
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get("timeout") or {}
-        timeouts = Timeouts(connect=timeout.get("connect"), read=timeout.get("read"),
-                            write=timeout.get("write"))
-        body = request.read()
-        ours = Request(
-            request.method, str(request.url),
+    def __init__(self, response: httpx.Response, request: Request) -> None:
+        self._response = response
+        self._request = request
+        self.head = ResponseHead(
+            response.status_code,
             tuple((k.decode("latin-1").lower(), v.decode("latin-1"))
-                  for k, v in request.headers.raw),
-            body if body or request.method in ("POST", "PUT", "PATCH") else None,
-        )
-        pooled = run_sync(self._pool.open(ours, timeouts, decode=False))
-        head = pooled.head
-        return httpx.Response(
-            head.status,
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in head.headers],
-            stream=_PooledBody(pooled),
-            extensions={"http_version": b"HTTP/1.1",
-                        "reason_phrase": head.reason.encode("latin-1")},
-        )
+                  for k, v in response.headers.raw),
+            request, response.reason_phrase)
+        decoder = make_decoder(self.head.header("content-encoding"))
+        self._raw: Iterator[bytes] = response.iter_raw()
+        self._decoded: Iterator[bytes] = (
+            self._raw if decoder is None else iter_decoded(decoder, self._raw))
+
+    def receive(self) -> bytes:
+        import httpx
+
+        try:
+            for piece in self._decoded:
+                if piece:
+                    return piece
+        except httpx.HTTPError as exc:
+            self.close()
+            raise _map_httpx_error(exc, self._request, body_started=True) from None
+        self.close()
+        return b""
+
+    def finish(self, grace: float) -> None:
+        # httpx gives no bounded wait for the rest of a body: the connection is given up.
+        self.close()
 
     def close(self) -> None:
-        self._pool.close_nowait()
+        self._response.close()
 
 
-def _environment_proxies() -> bool:
-    """Whether httpx would route some requests through a proxy from the environment."""
-    proxies = urllib.request.getproxies()
-    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
-
-
-def _head(response: httpx.Response, request: Request) -> ResponseHead:
-    headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1"))
-                    for k, v in response.headers.raw)
-    return ResponseHead(response.status_code, headers, request, response.reason_phrase)
+_Body = _PoolBody | _HttpxBody
 
 
 class Stream(Generic[T]):
     """A streamed result: iterate it for items; `close()` (or `with`) to stop early.
 
-    Reading to the end returns the connection to the pool; closing early discards it.
+    Iteration ends at the stream's end marker (``[DONE]``, TGI's final event) with what was
+    received, without waiting for the server to close the body. Reading to the end lets the
+    connection be reused; closing early, an error, or dropping the stream unread closes it.
     `head` holds the response status and headers.
     """
 
-    __slots__ = ("_chunks", "_closed", "_decoder", "_index", "_items", "_owner", "_request",
-                 "_response", "_slicer", "head")
+    __slots__ = ("_body", "_closed", "_decoder", "_index", "_items", "_owner", "_slicer",
+                 "head")
 
-    def __init__(self, response: httpx.Response | _PooledBody, request: Request,
-                 head: ResponseHead, decoder: StreamDecoder[T], *, owner: object = None,
-                 chunks: Iterator[bytes] | None = None) -> None:
+    def __init__(self, body: _Body, head: ResponseHead, decoder: StreamDecoder[T],
+                 owner: object = None) -> None:
         self._owner = owner  # keeps the client (and its pool) alive while the stream is read
-        self._response = response
-        self._request = request
-        # the body iterator the flow may already have read from (httpx allows only one)
-        if chunks is None:
-            chunks = response.iter_bytes() if isinstance(response, httpx.Response) else iter(
-                response)
-        self._chunks: Iterator[bytes] = chunks
+        self._body = body
         self._decoder = decoder
         self._items: list[T] = []
         self._index = 0
@@ -192,63 +177,48 @@ class Stream(Generic[T]):
 
     def _refill(self) -> T:
         decoder = self._decoder
+        body = self._body
+        slicer = self._slicer
         while True:
             if self._closed:
                 raise StopIteration
-            if decoder.finished:
-                self._drain()
-                items = list(decoder.close())
-            else:
-                try:
-                    slicer = self._slicer
-                    if slicer.pending:
-                        chunk = slicer.next_slice()
-                    else:
-                        chunk = slicer.slice_of(next(self._chunks))
-                except StopIteration:
-                    self._release()
-                    items = list(decoder.close())
+            try:
+                if decoder.finished:
+                    slicer.clear()
                     self._closed = True
-                except httpx.HTTPError as exc:
-                    self.close()
-                    raise _map_httpx_error(exc, self._request, body_started=True) from None
-                except BaseException:
-                    self.close()
-                    raise
+                    body.finish(STREAM_END_GRACE)
+                    items = list(decoder.close())
+                elif slicer.pending:
+                    items = list(decoder.feed(slicer.next_slice()))
                 else:
-                    try:
-                        items = list(decoder.feed(chunk))
-                    except BaseException:
-                        self.close()
-                        raise
+                    chunk = body.receive()
+                    if chunk:
+                        items = list(decoder.feed(slicer.slice_of(chunk)))
+                    else:
+                        self._closed = True
+                        body.close()
+                        items = list(decoder.close())
+            except BaseException:
+                self.close()
+                raise
             if items:
                 self._items = items
                 self._index = 1
                 return items[0]
 
-    def _drain(self) -> None:
-        """After the stream's end marker: read the little that remains so the connection stays
-        reusable; a server that keeps sending gets its connection closed instead."""
-        self._slicer.clear()
-        received = 0
-        try:
-            for chunk in self._chunks:
-                received += len(chunk)
-                if received > DRAIN_LIMIT:
-                    break
-        except httpx.HTTPError:
-            pass
-        self._closed = True
-        self._response.close()
-
-    def _release(self) -> None:
-        self._response.close()
-
     def close(self) -> None:
         """Stop the stream; the connection is discarded unless the body was fully read."""
-        if not self._closed:
-            self._closed = True
-            self._response.close()
+        self._closed = True
+        self._body.close()
+
+    def __del__(self) -> None:
+        # A stream dropped unread closes its connection now, not when the client closes.
+        try:
+            body = self._body
+        except AttributeError:
+            return
+        with contextlib.suppress(Exception):  # nothing can be reported from a finalizer
+            body.close()
 
     def __enter__(self) -> Stream[T]:
         return self
@@ -256,10 +226,6 @@ class Stream(Generic[T]):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-def _noop() -> None:
-    return None
 
 
 class _ChatCompletions:
@@ -281,16 +247,29 @@ class _Chat:
         self.completions = _ChatCompletions(client)
 
 
-class InferenceClient:
+def _close_pool(pool: ConnectionPool) -> None:
+    pool.close_nowait()
+
+
+class InferenceClient(SyncTaskMethods):
     """Synchronous client for Hugging Face inference (Inference Providers router, Inference
     Endpoints, TGI, TEI, and any OpenAI-compatible server such as llama.cpp or vLLM).
 
     Mirrors `huggingface_hub.InferenceClient`: same method and parameter names, same result
     shapes. `model` is a Hub model id or a URL (`base_url` is an alias for a URL); the token
-    comes from `token=`/`api_key=` or ``HF_TOKEN``. `timeout` is in seconds (None: no
-    timeout). `max_retries` retries a request only when the server cannot have processed it
-    (connect failures, 429, 503; honouring ``Retry-After``). Pass `http_client` to use your own
-    `httpx.Client` (its settings are kept; it is not closed by `close()`).
+    comes from `token=`/`api_key=`, else ``HF_TOKEN`` or the token saved by ``hf auth login``
+    (a token found that way is sent only to Hugging Face hosts).
+
+    - `timeout`: seconds to wait for a connection and for each read (None: no limit);
+      `deadline`: seconds for a whole call, connection to last byte, retries included.
+    - `max_retries`: retries only when the server cannot have processed the request (connect
+      failures, 429, 503; honouring ``Retry-After``), or a `RetryPolicy`.
+    - `verify`: TLS verification: True (``SSL_CERT_FILE``/``SSL_CERT_DIR``, else certifi),
+      False, a CA bundle path, or an `ssl.SSLContext`. `proxy`: an ``http://`` proxy URL;
+      with `trust_env` (default) ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY``
+      apply when `proxy` is not given.
+    - `http_client`: your own `httpx.Client` to send requests with (its transport settings
+      apply; it is not closed by `close()`); `verify`, `proxy` and `trust_env` are then its.
     """
 
     def __init__(
@@ -306,33 +285,34 @@ class InferenceClient:
         base_url: str | None = None,
         api_key: str | None = None,
         max_retries: int | RetryPolicy = 2,
+        deadline: float | None = None,
+        verify: bool | str | PathLike[str] | SSLContext = True,
+        proxy: str | None = None,
+        trust_env: bool = True,
         http_client: httpx.Client | None = None,
     ) -> None:
         self._config = client_config(
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
             headers=headers, cookies=cookies, bill_to=bill_to, max_retries=max_retries,
         )
-        self.timeout = validate_timeout(timeout)
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise UsageError("http_client must be an httpx.Client", argument="http_client")
-        self._owns_http = http_client is None
-        # The connection pool behind our own httpx client, called directly while nothing needs
-        # httpx's request machinery (see `_direct_open`); None for a client you pass.
-        self._direct: ConnectionPool | None = None
-        if http_client is None and _environment_proxies():
-            # Proxies from the environment: httpx's own transports know how to use them.
-            http_client = httpx.Client(timeout=self.timeout, follow_redirects=True)
-        elif http_client is None:
-            transport = InferwireTransport()
-            http_client = httpx.Client(timeout=self.timeout, follow_redirects=True,
-                                       transport=transport)
-            self._direct = transport._pool
-        self._http = http_client
-        t = self.timeout
-        self._timeouts = Timeouts(connect=t, read=t, write=t)
-        # A client dropped without close() still closes its own pool when collected.
-        self._finalizer = weakref.finalize(self, self._http.close if self._owns_http else _noop)
-        self.chat = _Chat(self)
+        self._options = ClientOptions.build(timeout=timeout, deadline=deadline, verify=verify,
+                                            proxy=proxy, trust_env=trust_env)
+        self._http: httpx.Client | None = None
+        self._pool: ConnectionPool | None = None
+        if http_client is not None:
+            import httpx
+
+            if not isinstance(http_client, httpx.Client):
+                raise UsageError("http_client must be an httpx.Client", argument="http_client")
+            self._http = http_client
+            self._finalizer = None
+        else:
+            self._pool = ConnectionPool(
+                SyncBackend(), timeouts=self._options.timeouts(), verify=verify, proxy=proxy,
+                trust_env=trust_env)
+            # A client dropped without close() still closes its sockets when collected.
+            self._finalizer = weakref.finalize(self, _close_pool, self._pool)
+        self._chat = _Chat(self)
 
     @property
     def model(self) -> str | None:
@@ -344,14 +324,45 @@ class InferenceClient:
         """The provider name given at construction (None: decided per call)."""
         return self._config.provider
 
+    @property
+    def token(self) -> str | None:
+        """The token given to the constructor (`token=` or `api_key=`), as huggingface_hub's
+        attribute; None when the client uses an implicit one (``HF_TOKEN``, the saved login)."""
+        return None if self._config.token_implicit else self._config.token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The user's headers (names lower-cased), as huggingface_hub's attribute."""
+        return dict(self._config.headers)
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds to wait for a connection and for each read (None: no limit)."""
+        return self._options.timeout
+
+    @property
+    def chat(self) -> _Chat:
+        """OpenAI-style namespace: ``client.chat.completions.create(...)``."""
+        return self._chat
+
+    @property
+    def connections_opened(self) -> int:
+        """How many TCP connections this client has opened (0 with your own httpx client)."""
+        return 0 if self._pool is None else self._pool.connections_opened
+
     def __repr__(self) -> str:
         return f"<InferenceClient(model={self.model!r}, timeout={self.timeout})>"
+
+    def __reduce__(self) -> Any:
+        raise UsageError("an InferenceClient cannot be pickled (it holds connections and "
+                         "credentials): create one in each process")
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection pool (unless it is a user-supplied `httpx.Client`)."""
-        self._finalizer()
+        """Close the connection pool (a user-supplied `httpx.Client` is left open)."""
+        if self._finalizer is not None:
+            self._finalizer()
 
     def __enter__(self) -> InferenceClient:
         return self
@@ -362,99 +373,62 @@ class InferenceClient:
 
     # -- the transport loop ------------------------------------------------------------
 
-    def _build(self, request: Request) -> httpx.Request:
+    def _open(self, request: Request, timeouts: Timeouts) -> _Body:
+        if self._pool is not None:
+            return _PoolBody(run_sync(self._pool.open(request, timeouts)))
+        import httpx
+
+        assert self._http is not None
+        http = self._http
         extensions = {}
-        if not self._owns_http and self.timeout is not None:
-            extensions["timeout"] = httpx.Timeout(self.timeout).as_dict()
-        return self._http.build_request(
-            request.method, request.url, headers=list(request.headers), content=request.body,
-            extensions=extensions,
-        )
-
-    def _direct_open(self, request: Request) -> PooledResponse | None:
-        """Send `request` straight to our own client's connection pool, or answer None when
-        httpx must send it instead.
-
-        `Client.send` costs about as much CPU per request as everything else in a call (URL
-        and header models, the auth, redirect and cookie layers), so while none of them has
-        anything to do, the loop skips it: the client is ours (no auth, no hooks, no mounts),
-        no proxy is configured in the environment, its cookie jar is empty and the URL has no
-        credentials. A redirect answered here is discarded and the request goes through httpx,
-        which follows it; a Set-Cookie is stored in the httpx client's jar, so later requests
-        carry it (through httpx).
-        """
-        pool = self._direct
-        if pool is None or self._http.cookies or "@" in request.url:
-            return None
-        pooled = run_sync(pool.open(request, self._timeouts))
-        head = pooled.head
-        if head.status in _REDIRECTS and head.header("location") is not None:
-            run_sync(pooled.aclose())
-            return None
-        if head.header("set-cookie") is not None:
-            self._http.cookies.extract_cookies(httpx.Response(
-                head.status, headers=list(head.headers),
-                request=httpx.Request(request.method, request.url)))
-        return pooled
-
-    def _send(self, request: Request) -> Response:
-        pooled = self._direct_open(request)
-        if pooled is not None:
-            try:
-                body = run_sync(pooled.read())
-            finally:
-                run_sync(pooled.aclose())
-            head = pooled.head
-            return Response(head.status, head.headers, body, request, head.reason)
+        if self._options.timeout is not None:
+            extensions["timeout"] = httpx.Timeout(self._options.timeout).as_dict()
         try:
-            response = self._http.send(self._build(request))
+            built = http.build_request(request.method, request.url,
+                                       headers=list(request.headers), content=request.body,
+                                       extensions=extensions)
+            response = http.send(built, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
             raise _map_httpx_error(exc, request, body_started=False) from None
-        head = _head(response, request)
-        return Response(head.status, head.headers, response.content, request, head.reason)
+        return _HttpxBody(response, request)
 
-    def _open(
-        self, request: Request
-    ) -> tuple[httpx.Response | _PooledBody, Iterator[bytes], ResponseHead]:
-        """Open `request`: (the response to close, its decoded body pieces, its head)."""
-        pooled = self._direct_open(request)
-        if pooled is not None:
-            body = _PooledBody(pooled)
-            return body, iter(body), pooled.head
+    def _send(self, send: Send, timeouts: Timeouts) -> Response:
+        body = self._open(send.request, timeouts)
         try:
-            response = self._http.send(self._build(request), stream=True)
-        except httpx.HTTPError as exc:
-            raise _map_httpx_error(exc, request, body_started=False) from None
-        return response, response.iter_bytes(), _head(response, request)
+            collector = BodyCollector(send, body.head)
+            while collector.add(body.receive()):
+                pass
+        finally:
+            body.close()
+        head = body.head
+        return Response(head.status, head.headers, collector.body, send.request, head.reason)
 
     def _run(self, flow: Flow[Any]) -> Any:
         runner: FlowRunner[Any] = FlowRunner(flow)
-        pending: httpx.Response | _PooledBody | None = None
-        pending_request: Request | None = None
-        chunks: Iterator[bytes] | None = None
+        options = self._options
+        deadline = None if options.deadline is None else time.monotonic() + options.deadline
+        timeouts = options.timeouts(deadline)
+        pending: _Body | None = None
         try:
             step = runner.start()
             while not isinstance(step, Done):
                 try:
                     if isinstance(step, Receive):
-                        if chunks is None or pending_request is None:
+                        if pending is None:
                             raise RuntimeError("flow asked for a body with no open response")
-                        try:
-                            answer: Any = next(chunks, b"")
-                        except httpx.HTTPError as exc:
-                            raise _map_httpx_error(exc, pending_request,
-                                                   body_started=True) from None
+                        answer: Any = pending.receive()
                     else:
                         if pending is not None:
                             pending.close()
-                            pending = chunks = pending_request = None
+                            pending = None
                         if isinstance(step, Send):
-                            answer = self._send(step.request)
+                            answer = self._send(step, timeouts)
                         elif isinstance(step, Open):
-                            pending, chunks, answer = self._open(step.request)
-                            pending_request = step.request
+                            pending = self._open(step.request, timeouts)
+                            answer = pending.head
                         elif isinstance(step, Sleep):
-                            time.sleep(step.seconds)
+                            remaining = None if deadline is None else deadline - time.monotonic()
+                            time.sleep(sleep_seconds(step.seconds, remaining))
                             answer = None
                         else:  # pragma: no cover - exhaustive
                             raise TypeError(f"unknown effect {step!r}")
@@ -464,10 +438,9 @@ class InferenceClient:
                     step = runner.answer(answer)
             result = step.value
             if isinstance(result, Streaming):
-                if pending is None or pending_request is None:
+                if pending is None:
                     raise RuntimeError("flow returned a stream with no open response")
-                stream: Stream[Any] = Stream(pending, pending_request, result.head,
-                                             result.decoder, owner=self, chunks=chunks)
+                stream: Stream[Any] = Stream(pending, result.head, result.decoder, owner=self)
                 pending = None
                 return stream
             return result
@@ -475,205 +448,3 @@ class InferenceClient:
             if pending is not None:
                 pending.close()
             runner.close()
-
-    # -- tasks -------------------------------------------------------------------------
-
-    @overload
-    def chat_completion(
-        self, messages: list[Any], *, model: str | None = None,
-        stream: Literal[False] = False, frequency_penalty: float | None = None,
-        logit_bias: dict[str, float] | None = None, logprobs: bool | None = None,
-        max_tokens: int | None = None, n: int | None = None,
-        presence_penalty: float | None = None, response_format: dict[str, Any] | None = None,
-        seed: int | None = None, stop: list[str] | None = None,
-        stream_options: dict[str, Any] | None = None, temperature: float | None = None,
-        tool_choice: str | dict[str, Any] | None = None, tool_prompt: str | None = None,
-        tools: list[dict[str, Any]] | None = None, top_logprobs: int | None = None,
-        top_p: float | None = None, extra_body: dict[str, Any] | None = None,
-        **unexpected: NoReturn,
-    ) -> ChatCompletionOutput: ...
-
-    @overload
-    def chat_completion(
-        self, messages: list[Any], *, model: str | None = None,
-        stream: Literal[True], frequency_penalty: float | None = None,
-        logit_bias: dict[str, float] | None = None, logprobs: bool | None = None,
-        max_tokens: int | None = None, n: int | None = None,
-        presence_penalty: float | None = None, response_format: dict[str, Any] | None = None,
-        seed: int | None = None, stop: list[str] | None = None,
-        stream_options: dict[str, Any] | None = None, temperature: float | None = None,
-        tool_choice: str | dict[str, Any] | None = None, tool_prompt: str | None = None,
-        tools: list[dict[str, Any]] | None = None, top_logprobs: int | None = None,
-        top_p: float | None = None, extra_body: dict[str, Any] | None = None,
-        **unexpected: NoReturn,
-    ) -> Stream[ChatCompletionStreamOutput]: ...
-
-    @overload
-    def chat_completion(
-        self, messages: list[Any], *, model: str | None = None,
-        stream: bool = False, frequency_penalty: float | None = None,
-        logit_bias: dict[str, float] | None = None, logprobs: bool | None = None,
-        max_tokens: int | None = None, n: int | None = None,
-        presence_penalty: float | None = None, response_format: dict[str, Any] | None = None,
-        seed: int | None = None, stop: list[str] | None = None,
-        stream_options: dict[str, Any] | None = None, temperature: float | None = None,
-        tool_choice: str | dict[str, Any] | None = None, tool_prompt: str | None = None,
-        tools: list[dict[str, Any]] | None = None, top_logprobs: int | None = None,
-        top_p: float | None = None, extra_body: dict[str, Any] | None = None,
-        **unexpected: NoReturn,
-    ) -> ChatCompletionOutput | Stream[ChatCompletionStreamOutput]: ...
-
-    def chat_completion(
-        self, messages: list[Any], *, model: str | None = None,
-        stream: bool = False, frequency_penalty: float | None = None,
-        logit_bias: dict[str, float] | None = None, logprobs: bool | None = None,
-        max_tokens: int | None = None, n: int | None = None,
-        presence_penalty: float | None = None, response_format: dict[str, Any] | None = None,
-        seed: int | None = None, stop: list[str] | None = None,
-        stream_options: dict[str, Any] | None = None, temperature: float | None = None,
-        tool_choice: str | dict[str, Any] | None = None, tool_prompt: str | None = None,
-        tools: list[dict[str, Any]] | None = None, top_logprobs: int | None = None,
-        top_p: float | None = None, extra_body: dict[str, Any] | None = None,
-        **unexpected: NoReturn,
-    ) -> ChatCompletionOutput | Stream[ChatCompletionStreamOutput]:
-        """Generate a chat answer (OpenAI chat-completions API); `stream=True` yields chunks.
-
-        Returns a `ChatCompletionOutput`, or with `stream=True` a `Stream` of
-        `ChatCompletionStreamOutput` chunks. Parameters not listed go in `extra_body`
-        (merged at the root of the JSON payload).
-        """
-        params = collect_params("chat_completion", locals(), _tasks.CHAT_COMPLETION_PARAMS)
-        flow = _tasks.chat_completion(self._config, messages, model=model, stream=stream,
-                                      extra_body=extra_body, params=params)
-        return self._run(flow)  # type: ignore[no-any-return]
-
-    @overload
-    def text_generation(
-        self, prompt: str, *, details: Literal[False] | None = None,
-        stream: Literal[False] | None = None, model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> str: ...
-
-    @overload
-    def text_generation(
-        self, prompt: str, *, details: Literal[True],
-        stream: Literal[False] | None = None, model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> TextGenerationOutput: ...
-
-    @overload
-    def text_generation(
-        self, prompt: str, *, details: Literal[False] | None = None,
-        stream: Literal[True], model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> Stream[str]: ...
-
-    @overload
-    def text_generation(
-        self, prompt: str, *, details: Literal[True],
-        stream: Literal[True], model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> Stream[TextGenerationStreamOutput]: ...
-
-    @overload
-    def text_generation(
-        self, prompt: str, *, details: bool | None = None,
-        stream: bool | None = None, model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> (str | TextGenerationOutput | Stream[str] | Stream[TextGenerationStreamOutput]): ...
-
-    def text_generation(
-        self, prompt: str, *, details: bool | None = None,
-        stream: bool | None = None, model: str | None = None,
-        adapter_id: str | None = None, best_of: int | None = None,
-        decoder_input_details: bool | None = None, do_sample: bool | None = None,
-        frequency_penalty: float | None = None, grammar: dict[str, Any] | None = None,
-        max_new_tokens: int | None = None, repetition_penalty: float | None = None,
-        return_full_text: bool | None = None, seed: int | None = None,
-        stop: list[str] | None = None, temperature: float | None = None,
-        top_k: int | None = None, top_n_tokens: int | None = None, top_p: float | None = None,
-        truncate: int | None = None, typical_p: float | None = None,
-        watermark: bool | None = None, **unexpected: NoReturn,
-    ) -> str | TextGenerationOutput | Stream[str] | Stream[TextGenerationStreamOutput]:
-        """Generate text from a prompt (TGI ``/generate`` shape, or ``/v1/completions`` for
-        OpenAI-compatible URLs ending in ``/v1``).
-
-        Returns the generated `str`; with `details=True` a `TextGenerationOutput`; with
-        `stream=True` a `Stream` of token strings (or of `TextGenerationStreamOutput` with
-        `details=True`).
-        """
-        params = collect_params("text_generation", locals(), _tasks.TEXT_GENERATION_PARAMS)
-        flow = _tasks.text_generation(self._config, prompt, model=model, details=details,
-                                      stream=stream, params=params)
-        return self._run(flow)  # type: ignore[no-any-return]
-
-    def feature_extraction(
-        self, text: str | list[str], *, normalize: bool | None = None,
-        prompt_name: str | None = None, truncate: bool | None = None,
-        truncation_direction: Literal["left", "right"] | None = None,
-        model: str | None = None, dimensions: int | None = None,
-        encoding_format: Literal["float", "base64"] | None = None,
-        **unexpected: NoReturn,
-    ) -> npt.NDArray[np.float32]:
-        """Embed `text` (a string or a list of strings) as a float32 numpy array.
-
-        URLs ending in ``/v1`` are OpenAI-compatible servers (``POST <url>/embeddings``, result
-        shape ``(len(texts), dim)``); other URLs and Hub model ids take the HF/TEI shape
-        ``{"inputs": ...}`` and return the server's array as is.
-        """
-        collect_params("feature_extraction", locals(), {})
-        flow = _tasks.feature_extraction(
-            self._config, text, model=model, normalize=normalize, prompt_name=prompt_name,
-            truncate=truncate, truncation_direction=truncation_direction,
-            dimensions=dimensions, encoding_format=encoding_format,
-        )
-        return to_numpy(self._run(flow))
-
-    def health_check(self, model: str | None = None) -> bool:
-        """Whether the endpoint at `model` (a URL; default: the client's) answers
-        ``GET /health`` with 200."""
-        return bool(self._run(_tasks.health_check(self._config, model)))
-
-    def get_endpoint_info(self, *, model: str | None = None) -> dict[str, Any]:
-        """The endpoint's ``GET /info`` document (TGI/TEI), as a dict."""
-        return self._run(_tasks.get_endpoint_info(self._config, model))  # type: ignore[no-any-return]

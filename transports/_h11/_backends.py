@@ -34,6 +34,7 @@ __all__ = [
     "AsyncioStream",
     "BackendName",
     "StreamTimeout",
+    "TLSTimeout",
     "get_backend",
 ]
 
@@ -50,6 +51,10 @@ T = TypeVar("T")
 
 class StreamTimeout(Exception):  # noqa: N818 - internal signal, never escapes the package
     """A connect, read or write took longer than its timeout (internal: mapped by the caller)."""
+
+
+class TLSTimeout(StreamTimeout):
+    """The TLS handshake (after the TCP connection was made) took longer than its timeout."""
 
 
 class AsyncNetworkStream(Protocol):
@@ -89,11 +94,26 @@ class AsyncBackend(Protocol):
         server_hostname: str | None,
         timeout: float | None,
     ) -> AsyncNetworkStream:
-        """Open a TCP connection (and do the TLS handshake if `ssl_context` is given)."""
+        """Open a TCP connection (and do the TLS handshake if `ssl_context` is given; a
+        handshake that times out raises `TLSTimeout`)."""
+        ...
+
+    async def start_tls(
+        self,
+        stream: AsyncNetworkStream,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str,
+        timeout: float | None,
+    ) -> AsyncNetworkStream:
+        """TLS over an open stream (a proxy's CONNECT tunnel); the stream to use from then on."""
         ...
 
     async def sleep(self, seconds: float) -> None:
         """Sleep, honouring the caller's cancellation."""
+        ...
+
+    def now(self) -> float:
+        """The backend's clock, in seconds (monotonic): what deadlines are instants of."""
         ...
 
 
@@ -214,7 +234,14 @@ class AsyncioStream(asyncio.Protocol):
             raise ConnectionError(f"connection lost: {self._error or 'closed'}")
 
     def is_readable(self) -> bool:
-        return bool(self._pieces) or self._eof or self._closed
+        # A connection made under another (finished) event loop is unusable here: report it
+        # as readable, so the pool drops it instead of reusing it.
+        return (
+            bool(self._pieces)
+            or self._eof
+            or self._closed
+            or self._loop is not asyncio.get_running_loop()
+        )
 
     def close(self) -> None:
         if not self._closed:
@@ -285,20 +312,47 @@ class AsyncioBackend:
         timeout: float | None,
     ) -> AsyncioStream:
         loop = asyncio.get_running_loop()
+        started = loop.time()
         _, stream = await _within(
-            loop.create_connection(
-                lambda: AsyncioStream(loop),
-                host,
-                port,
-                ssl=ssl_context,
-                server_hostname=server_hostname if ssl_context is not None else None,
-            ),
-            timeout,
+            loop.create_connection(lambda: AsyncioStream(loop), host, port), timeout
         )
+        if ssl_context is None:
+            return stream
+        left = None if timeout is None else max(timeout - (loop.time() - started), 1e-3)
+        try:
+            return await self.start_tls(stream, ssl_context, server_hostname or host, left)
+        except BaseException:
+            stream.close()
+            raise
+
+    async def start_tls(
+        self,
+        stream: AsyncNetworkStream,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str,
+        timeout: float | None,
+    ) -> AsyncioStream:
+        assert isinstance(stream, AsyncioStream)
+        transport = stream._transport
+        assert transport is not None
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await _within(
+                loop.start_tls(transport, stream, ssl_context, server_hostname=server_hostname),
+                timeout,
+            )
+        except StreamTimeout:
+            raise TLSTimeout from None
+        if tls is None:  # pragma: no cover - only when the transport closed meanwhile
+            raise ConnectionError("the connection closed during the TLS handshake")
+        stream._transport = tls
         return stream
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
 
     def __repr__(self) -> str:
         return "AsyncioBackend()"

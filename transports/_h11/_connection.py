@@ -17,6 +17,7 @@ Every failure leaves here as an inferwire error naming the URL and what was goin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import h11
@@ -35,7 +36,16 @@ from ._backends import AsyncNetworkStream, StreamTimeout
 from ._chunked import ChunkedDecoder
 from ._wire import FastHead, RequestTemplate, parse_head
 
-__all__ = ["MAX_HEAD", "HTTP11Connection", "Origin", "StaleConnection", "Timeouts"]
+__all__ = [
+    "MAX_HEAD",
+    "DeadlinePassed",
+    "HTTP11Connection",
+    "Origin",
+    "StaleConnection",
+    "Timeouts",
+    "bounded",
+    "deadline_error",
+]
 
 MAX_HEAD = 64 * 1024
 """Bound on the size of a response head (status line and headers)."""
@@ -43,6 +53,7 @@ MAX_HEAD = 64 * 1024
 _WRITE_JOIN_LIMIT = 256 * 1024
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _LAST_CHUNK = b"0\r\n\r\n"
+_MAX_INFORMATIONAL = 16
 
 Origin = tuple[str, str, int]
 """(scheme, host, port): what a pooled connection is keyed by."""
@@ -60,10 +71,43 @@ class Timeouts:
     connect: float | None = 10.0
     read: float | None = 60.0
     write: float | None = 60.0
+    deadline: float | None = None
+    """The instant, on the backend's clock (`backend.now()`), by which the whole call must be
+    over: every wait is cut to what remains of it, and its passing is an
+    `InferenceTimeoutError` that says so."""
+
+
+class DeadlinePassed(Exception):  # noqa: N818 - internal signal, never escapes the package
+    """The call's deadline left no time for the next wait."""
+
+
+def bounded(timeout: float | None, deadline: float | None, now: float) -> tuple[float | None,
+                                                                                bool]:
+    """`timeout` cut to what remains before `deadline`, and whether the deadline is what
+    bounds it; raises `DeadlinePassed` when nothing remains."""
+    if deadline is None:
+        return timeout, False
+    left = deadline - now
+    if left <= 0:
+        raise DeadlinePassed
+    if timeout is None or left < timeout:
+        return left, True
+    return timeout, False
+
+
+def deadline_error(doing: str) -> InferenceTimeoutError:
+    """The error for a call whose deadline passed while `doing`."""
+    return InferenceTimeoutError(f"the call's deadline passed while {doing}")
 
 
 class StaleConnection(Exception):  # noqa: N818 - internal signal, never escapes the package
-    """A reused keep-alive connection was closed by the server before any response byte."""
+    """A reused keep-alive connection was closed by the server before any response byte:
+    before the request could be written (`written` False: it cannot have been processed) or
+    after (True: the server may have read and processed it)."""
+
+    def __init__(self, *, written: bool) -> None:
+        super().__init__("written" if written else "not written")
+        self.written = written
 
 
 def _seconds(value: float | None) -> str:
@@ -77,6 +121,7 @@ class HTTP11Connection:
         "_body",
         "_body_done",
         "_chunked",
+        "_deadline",
         "_dirty",
         "_ending",
         "_eof",
@@ -84,20 +129,27 @@ class HTTP11Connection:
         "_h11",
         "_keep_alive",
         "_length",
+        "_now",
         "_pending",
         "_remaining",
         "_request",
         "_template",
         "_trailing",
+        "expires_at",
         "origin",
         "reused",
         "stream",
     )
 
-    def __init__(self, stream: AsyncNetworkStream, origin: Origin) -> None:
+    def __init__(
+        self, stream: AsyncNetworkStream, origin: Origin, now: Callable[[], float]
+    ) -> None:
         self.stream = stream
         self.origin = origin
+        self._now = now  # the backend's clock, for the call's deadline
+        self._deadline: float | None = None
         self.reused = False
+        self.expires_at = 0.0  # while idle in the pool: when it stops being reused
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
         self._request: Request | None = None
         self._pending = b""
@@ -137,6 +189,7 @@ class HTTP11Connection:
         the request only if it has to read the response head).
         """
         self._request = request
+        self._deadline = timeouts.deadline
         if isinstance(event, RequestTemplate):
             self._template = event
             self._body = body
@@ -167,20 +220,24 @@ class HTTP11Connection:
         else:
             pieces = self._h11_pieces(event, body, request)
         write = self.stream.write
+        by_deadline = False
         try:
             if body is None or len(body) <= _WRITE_JOIN_LIMIT:
-                await write(b"".join(pieces), timeout)
+                wait, by_deadline = self._bounded(timeout)
+                await write(b"".join(pieces), wait)
             else:
                 for piece in pieces:
                     if piece:
-                        await write(piece, timeout)
-        except StreamTimeout:
-            raise InferenceTimeoutError(
-                f"write timeout ({_seconds(timeout)}) sending {request.method} {request.url}"
-            ) from None
+                        wait, by_deadline = self._bounded(timeout)
+                        await write(piece, wait)
+        except (StreamTimeout, DeadlinePassed):
+            doing = f"sending {request.method} {request.url}"
+            if by_deadline or (self._deadline is not None and self._now() >= self._deadline):
+                raise deadline_error(doing) from None
+            raise InferenceTimeoutError(f"write timeout ({_seconds(timeout)}) {doing}") from None
         except OSError as exc:
             if self.reused:
-                raise StaleConnection from exc
+                raise StaleConnection(written=False) from exc
             raise TransportError(
                 f"connection lost while sending {request.method} {request.url}: {exc}"
             ) from exc
@@ -210,17 +267,20 @@ class HTTP11Connection:
     async def _receive_head(self, request: Request, timeout: float | None) -> ResponseHead:
         h = self._h11
         buf = b""
+        informational = 0
         while True:
+            by_deadline = False
             try:
-                data = await self.stream.read(timeout)
-            except StreamTimeout:
-                raise InferenceTimeoutError(
-                    f"read timeout ({_seconds(timeout)}) waiting for the response to "
-                    f"{request.method} {request.url}"
-                ) from None
+                wait, by_deadline = self._bounded(timeout)
+                data = await self.stream.read(wait)
+            except (StreamTimeout, DeadlinePassed):
+                doing = f"waiting for the response to {request.method} {request.url}"
+                if by_deadline or (self._deadline is not None and self._now() >= self._deadline):
+                    raise deadline_error(doing) from None
+                raise InferenceTimeoutError(f"read timeout ({_seconds(timeout)}) {doing}") from None
             except OSError as exc:
                 if not buf and self.reused:
-                    raise StaleConnection from exc
+                    raise StaleConnection(written=True) from exc
                 raise TransportError(
                     f"connection lost while waiting for the response to "
                     f"{request.method} {request.url}: {exc}"
@@ -228,7 +288,7 @@ class HTTP11Connection:
             if not data:
                 self._eof = True
                 if not buf and self.reused:
-                    raise StaleConnection
+                    raise StaleConnection(written=True)
                 if not buf:
                     raise TransportError(
                         f"the server closed the connection without answering "
@@ -255,6 +315,11 @@ class HTTP11Connection:
                         )
                     break
                 cut = match.end()
+                if cut > MAX_HEAD:
+                    raise RemoteProtocolError(
+                        f"the response head from {request.url} exceeds {MAX_HEAD} bytes",
+                        received=buf[:MAX_HEAD],
+                    )
                 head, buf = buf[:cut], buf[cut:]
                 if self._template is not None:
                     fast = parse_head(head)
@@ -275,6 +340,13 @@ class HTTP11Connection:
                 if type(event) is not h11.InformationalResponse:  # pragma: no cover - h11 invariant
                     raise RemoteProtocolError(
                         f"unexpected {type(event).__name__} in the response to {request.url}",
+                        received=head,
+                    )
+                informational += 1
+                if informational > _MAX_INFORMATIONAL:
+                    raise RemoteProtocolError(
+                        f"the server sent more than {_MAX_INFORMATIONAL} informational (1xx) "
+                        f"responses to {request.method} {request.url}",
                         received=head,
                     )
 
@@ -421,14 +493,18 @@ class HTTP11Connection:
         return b"".join(parts)
 
     async def _read_body(self, timeout: float | None) -> bytes:
+        by_deadline = False
         try:
-            return await self.stream.read(timeout)
-        except StreamTimeout:
+            if self._deadline is None:
+                return await self.stream.read(timeout)
+            wait, by_deadline = self._bounded(timeout)
+            return await self.stream.read(wait)
+        except (StreamTimeout, DeadlinePassed):
             self._dirty = True
-            raise InferenceTimeoutError(
-                f"read timeout ({_seconds(timeout)}) waiting for more of the response body "
-                f"from {self._url()}"
-            ) from None
+            doing = f"waiting for more of the response body from {self._url()}"
+            if by_deadline or (self._deadline is not None and self._now() >= self._deadline):
+                raise deadline_error(doing) from None
+            raise InferenceTimeoutError(f"read timeout ({_seconds(timeout)}) {doing}") from None
         except OSError as exc:
             self._dirty = True
             raise TransportError(
@@ -480,6 +556,12 @@ class HTTP11Connection:
             self._dirty = True
             return False
 
+    def _bounded(self, timeout: float | None) -> tuple[float | None, bool]:
+        deadline = self._deadline
+        if deadline is None:
+            return timeout, False
+        return bounded(timeout, deadline, self._now())
+
     # -- reuse ---------------------------------------------------------------------------------
 
     def finish_cycle(self) -> bool:
@@ -505,6 +587,7 @@ class HTTP11Connection:
         else:
             h.start_next_cycle()
         self._request = None
+        self._deadline = None
         self._ending = False
         self._chunked = None
         self._pending = b""

@@ -14,47 +14,109 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import re
 import socket
 import ssl
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import h11
 
-from inferwire.sansio._errors import ConnectError, ConnectTimeoutError, UsageError
+from inferwire.sansio._errors import (
+    ConnectError,
+    ConnectTimeoutError,
+    InferenceError,
+    ProxyError,
+    TLSError,
+    TransportError,
+    UsageError,
+    UsageTypeError,
+)
 from inferwire.sansio._http import Request, ResponseHead
 
-from ._backends import AsyncBackend, StreamTimeout
-from ._connection import HTTP11Connection, Origin, StaleConnection, Timeouts
+from ._backends import AsyncBackend, AsyncNetworkStream, StreamTimeout, TLSTimeout
+from ._connection import (
+    DeadlinePassed,
+    HTTP11Connection,
+    Origin,
+    StaleConnection,
+    Timeouts,
+    bounded,
+    deadline_error,
+)
 from ._content import ContentDecoder, make_decoder
+from ._proxy import Proxy, ProxyRules, connect_request, parse_connect_reply
 from ._wire import RequestTemplate, build_event, make_template
 
-__all__ = ["ConnectionPool", "PooledResponse", "make_ssl_context"]
+__all__ = ["KEEPALIVE_EXPIRY", "ConnectionPool", "PooledResponse", "make_ssl_context"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-Verify = bool | ssl.SSLContext | Callable[[], ssl.SSLContext]
+Verify = bool | str | os.PathLike[str] | ssl.SSLContext | Callable[[], ssl.SSLContext]
+
+KEEPALIVE_EXPIRY = 4.0
+"""Seconds an idle connection is kept for reuse: below the 5 s that common servers (uvicorn,
+gunicorn, Node) wait before closing an idle one, so a request is not written to a connection
+the server is closing. A ``Keep-Alive: timeout=N`` header shortens it to N - 1 s."""
+
+_KEEP_ALIVE_TIMEOUT = re.compile(r"(?:^|[,;\s])timeout\s*=\s*(\d+)", re.IGNORECASE)
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _TEMPLATES_MAX = 64
 # Characters left alone when a target needs quoting: the URL delimiters and existing escapes.
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~"
 
 
-def make_ssl_context(verify: Verify = True) -> ssl.SSLContext:
+def _ca_location(path: str | os.PathLike[str], source: str) -> dict[str, Any]:
+    location = Path(path).expanduser()
+    if location.is_dir():
+        return {"capath": str(location)}
+    if location.is_file():
+        return {"cafile": str(location)}
+    raise UsageError(f"{source}: no CA bundle file or directory at {str(location)!r}",
+                     argument="verify")
+
+
+def make_ssl_context(verify: Verify = True, *, trust_env: bool = True) -> ssl.SSLContext:
     """The TLS context for `verify`: a given context as is (or made by a given factory, when
-    first needed); True: verified (certifi's CAs when certifi is installed, else the system's);
-    False: no certificate or host name checks."""
+    first needed); a path: verified against the CA bundle file or directory there; True:
+    verified against ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when `trust_env` and they are set,
+    else certifi's CAs (the system's without certifi); False: no certificate or host checks."""
     if isinstance(verify, ssl.SSLContext):
         return verify
-    if callable(verify):
+    if isinstance(verify, bool):
+        pass
+    elif isinstance(verify, (str, os.PathLike)):
+        context = ssl.create_default_context(**_ca_location(verify, f"verify={verify!r}"))
+        context.set_alpn_protocols(["http/1.1"])
+        return context
+    elif callable(verify):
         return verify()
+    else:
+        raise UsageTypeError(
+            f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not "
+            f"{type(verify).__name__}", argument="verify")
     if verify:
-        try:
-            import certifi
-        except ImportError:  # pragma: no cover - certifi comes with httpx
-            context = ssl.create_default_context()
+        locations: dict[str, Any] = {}
+        if trust_env:
+            for name, key in (("SSL_CERT_FILE", "cafile"), ("SSL_CERT_DIR", "capath")):
+                value = os.environ.get(name)
+                if value:
+                    location = Path(value).expanduser()
+                    if not location.exists():
+                        raise UsageError(f"{name}={value!r} does not exist", argument="verify")
+                    locations[key] = str(location)
+        if locations:
+            context = ssl.create_default_context(**locations)
         else:
-            context = ssl.create_default_context(cafile=certifi.where())
+            try:
+                import certifi
+            except ImportError:  # pragma: no cover - certifi comes with httpx
+                context = ssl.create_default_context()
+            else:
+                context = ssl.create_default_context(cafile=certifi.where())
     else:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -101,9 +163,11 @@ def _content_encoding(head: ResponseHead) -> str | None:
 class ConnectionPool:
     """HTTP/1.1 keep-alive connections keyed by (scheme, host, port), on one backend.
 
-    Each request gets a connection of its own; idle ones are reused last-in first-out, and at
-    most `max_keepalive_connections` are kept idle. `connections_opened` counts TCP connections
-    made, so tests and benchmarks can prove reuse.
+    Each request gets a connection of its own; idle ones are reused last-in first-out, for at
+    most `keepalive_expiry` seconds, and at most `max_keepalive_connections` are kept idle.
+    `verify` is the TLS trust (see `make_ssl_context`); `proxy` an ``http://`` proxy for every
+    request, else with `trust_env` the proxy variables apply (see `_proxy.py`).
+    `connections_opened` counts TCP connections made, so tests and benchmarks can prove reuse.
     """
 
     def __init__(
@@ -112,17 +176,33 @@ class ConnectionPool:
         *,
         timeouts: Timeouts | None = None,
         verify: Verify = True,
+        proxy: str | None = None,
+        trust_env: bool = True,
         max_keepalive_connections: int = 10,
+        keepalive_expiry: float = KEEPALIVE_EXPIRY,
     ) -> None:
         if max_keepalive_connections < 0:
             raise UsageError(
                 "max_keepalive_connections must be >= 0", argument="max_keepalive_connections"
             )
+        if not isinstance(verify, (bool, str, os.PathLike, ssl.SSLContext)) and not callable(
+            verify
+        ):
+            raise UsageTypeError(
+                f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not "
+                f"{type(verify).__name__}", argument="verify")
+        if isinstance(verify, (str, os.PathLike)):
+            _ca_location(verify, f"verify={verify!r}")  # a wrong path fails here, not later
         self._backend = backend
+        self._now = backend.now
         self._timeouts = timeouts if timeouts is not None else Timeouts()
         self._verify = verify
+        self._trust_env = trust_env
+        self._proxies = ProxyRules(proxy, trust_env)
+        self._proxied = self._proxies.active
         self._ssl_context: ssl.SSLContext | None = None
         self._max_idle = max_keepalive_connections
+        self._expiry = keepalive_expiry
         self._idle: list[HTTP11Connection] = []
         self._active: set[HTTP11Connection] = set()
         self._closed = False
@@ -167,30 +247,48 @@ class ConnectionPool:
     ) -> PooledResponse:
         """Send `request`; answer once the response head arrived, with the body still pending.
 
-        A reused connection that the server had closed (the write fails, or it ends before any
-        response byte) is replaced by a fresh one and the request is sent again, once. With
-        ``decode=False`` the body is handed over still content-encoded (gzip, deflate).
+        A reused keep-alive connection found closed before the request could be written to it
+        is replaced by a fresh one, and the request sent there. When the server closes a reused
+        connection after the request was written, without answering, only an idempotent
+        request (GET, HEAD, ...) is sent again: a POST it may have processed raises
+        `TransportError`. With ``decode=False`` the body is handed over still content-encoded.
         """
         if self._closed:
             raise UsageError("the connection pool is closed")
         if timeouts is None:
             timeouts = self._timeouts
         origin, target, authority = _parse_url(request.url)
+        proxy = None
+        if self._proxied:
+            proxy = self._proxies.for_origin(*origin)
+            if proxy is not None and origin[0] == "http":
+                target = f"http://{authority}{target}" if target.startswith("/") else target
+                if proxy.authorization is not None:
+                    request = _with_header(request, "Proxy-Authorization", proxy.authorization)
         event = self._event(request, target, authority)
         conn = self._checkout(origin)
         if conn is not None:
             try:
                 head = await conn.start(event, request.body, request, timeouts)
-            except StaleConnection:
+            except StaleConnection as stale:
                 self._discard(conn)
+                if stale.written and request.method not in _IDEMPOTENT:
+                    raise TransportError(
+                        f"the server closed the kept-alive connection after {request.method} "
+                        f"{request.url} was sent, without answering; it was not sent again "
+                        "because it may have been processed"
+                    ) from None
             except BaseException:
                 self._discard(conn)
                 raise
             else:
                 return PooledResponse(self, conn, head, timeouts.read, decode)
-        conn = await self._connect(origin, request, timeouts)
+        conn = await self._connect(origin, request, timeouts, proxy)
         try:
             head = await conn.start(event, request.body, request, timeouts)
+        except StaleConnection:  # pragma: no cover - only reused connections are stale
+            self._discard(conn)
+            raise TransportError(f"the connection for {request.url} closed") from None
         except BaseException:
             self._discard(conn)
             raise
@@ -245,6 +343,9 @@ class ConnectionPool:
 
     def _checkout(self, origin: Origin) -> HTTP11Connection | None:
         idle = self._idle
+        if not idle:
+            return None
+        now = self._now()
         while True:
             with self._lock:
                 for index in range(len(idle) - 1, -1, -1):
@@ -255,20 +356,28 @@ class ConnectionPool:
                         break
                 else:
                     return None
-            if conn.stream.is_readable():
-                # Readable while idle: the server closed it (or sent junk). Drop it.
+            if conn.expires_at <= now or conn.stream.is_readable():
+                # Idle too long (the server may be closing it), or readable while idle: the
+                # server closed it (or sent junk), or it belongs to a finished event loop.
                 self._discard(conn)
                 continue
             conn.reused = True
             return conn
 
-    def _release(self, conn: HTTP11Connection) -> None:
+    def _release(self, conn: HTTP11Connection, head: ResponseHead) -> None:
         """Take back a connection whose response body ended."""
+        expiry = self._expiry
+        keep_alive = head.header("keep-alive")
+        if keep_alive:
+            match = _KEEP_ALIVE_TIMEOUT.search(keep_alive)
+            if match:
+                expiry = min(expiry, int(match.group(1)) - 1.0)
         with self._lock:
             self._active.discard(conn)
-            if self._closed or not conn.finish_cycle():
+            if self._closed or expiry <= 0 or not conn.finish_cycle():
                 conn.close()
                 return
+            conn.expires_at = self._now() + expiry
             idle = self._idle
             idle.append(conn)
             oldest = idle.pop(0) if len(idle) > self._max_idle else None
@@ -278,48 +387,79 @@ class ConnectionPool:
     def _discard(self, conn: HTTP11Connection) -> None:
         with self._lock:
             self._active.discard(conn)
-        conn.close()
+        # RuntimeError: a connection of an event loop that has since closed.
+        with contextlib.suppress(RuntimeError):
+            conn.close()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = self._ssl_context
+        if context is None:
+            context = self._ssl_context = make_ssl_context(self._verify,
+                                                           trust_env=self._trust_env)
+        return context
 
     async def _connect(
-        self, origin: Origin, request: Request, timeouts: Timeouts
+        self, origin: Origin, request: Request, timeouts: Timeouts, proxy: Proxy | None
     ) -> HTTP11Connection:
         scheme, host, port = origin
-        context = None
-        if scheme == "https":
-            context = self._ssl_context
-            if context is None:
-                context = self._ssl_context = make_ssl_context(self._verify)
+        context = self._tls_context() if scheme == "https" else None
+        where = f"{host}:{port}"
+        connect_timeout = timeouts.connect
+        by_deadline = False
         try:
-            stream = await self._backend.connect(
-                host,
-                port,
-                ssl_context=context,
-                server_hostname=host if context is not None else None,
-                timeout=timeouts.connect,
-            )
+            wait, by_deadline = bounded(connect_timeout, timeouts.deadline, self._now())
+            if proxy is None:
+                stream = await self._backend.connect(
+                    host, port, ssl_context=context,
+                    server_hostname=host if context is not None else None, timeout=wait)
+            else:
+                stream = await self._through(proxy, origin, context, wait, request)
+        except DeadlinePassed:
+            raise deadline_error(f"connecting to {where} for {request.url}") from None
+        except TLSTimeout:
+            raise TLSError(
+                f"the TLS handshake with {where} ({request.url}) did not complete in "
+                f"{wait:g} s: is it an https server? (an http:// URL reaches a plain-HTTP one)"
+            ) from None
         except StreamTimeout:
+            if by_deadline:
+                raise deadline_error(f"connecting to {where} for {request.url}") from None
             raise ConnectTimeoutError(
-                f"connect timeout ({timeouts.connect:g} s) connecting to {host}:{port} "
-                f"for {request.method} {request.url}"
+                f"connect timeout ({wait:g} s) connecting to "
+                f"{where if proxy is None else proxy.shown} for {request.method} {request.url}"
             ) from None
         except ssl.SSLCertVerificationError as exc:
-            raise ConnectError(
-                f"TLS certificate verification failed for {host}:{port} ({request.url}): "
+            raise TLSError(
+                f"TLS certificate verification failed for {where} ({request.url}): "
                 f"{exc.verify_message or exc}"
             ) from exc
         except ssl.SSLError as exc:
-            raise ConnectError(
-                f"TLS handshake with {host}:{port} failed ({request.url}): {exc}"
+            hint = ""
+            if "WRONG_VERSION_NUMBER" in str(exc) or "wrong version number" in str(exc) or (
+                    "record layer failure" in str(exc)):
+                hint = ": the server does not speak TLS there (use http:// for a plain-HTTP server)"
+            raise TLSError(
+                f"TLS handshake with {where} failed ({request.url}): {exc.reason or exc}{hint}"
             ) from exc
         except socket.gaierror as exc:
-            raise ConnectError(
-                f"could not resolve host {host!r} ({request.url}): {exc.strerror or exc}"
+            what = where if proxy is None else f"the proxy {proxy.shown}"
+            error = ConnectError if proxy is None else ProxyError
+            raise error(
+                f"could not resolve {what} ({request.url}): {exc.strerror or exc}"
             ) from exc
         except OSError as exc:
+            if proxy is not None:
+                raise ProxyError(
+                    f"could not connect to the proxy {proxy.shown} for {request.url}: "
+                    f"{exc.strerror or exc}"
+                ) from exc
+            if context is not None and isinstance(exc, ConnectionError) and "handshake" in str(
+                    exc).lower():
+                raise TLSError(f"TLS handshake with {where} failed ({request.url}): {exc}") from exc
             raise ConnectError(
-                f"could not connect to {host}:{port} ({request.url}): {exc.strerror or exc}"
+                f"could not connect to {where} ({request.url}): {exc.strerror or exc}"
             ) from exc
-        conn = HTTP11Connection(stream, origin)
+        conn = HTTP11Connection(stream, origin, self._now)
         with self._lock:
             self.connections_opened += 1
             closed = self._closed
@@ -330,6 +470,44 @@ class ConnectionPool:
             raise UsageError("the connection pool was closed while connecting")
         return conn
 
+    async def _through(
+        self,
+        proxy: Proxy,
+        origin: Origin,
+        context: ssl.SSLContext | None,
+        timeout: float | None,
+        request: Request,
+    ) -> AsyncNetworkStream:
+        """A stream to `origin` through `proxy`: the proxy connection itself for http, a
+        CONNECT tunnel with TLS inside for https."""
+        stream = await self._backend.connect(
+            proxy.host, proxy.port, ssl_context=None, server_hostname=None, timeout=timeout)
+        if context is None:
+            return stream
+        _, host, port = origin
+        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        try:
+            await stream.write(connect_request(proxy, authority), timeout)
+            buffer = b""
+            while True:
+                data = await stream.read(timeout)
+                if not data:
+                    raise ProxyError(  # noqa: TRY301 - the socket is closed below
+                        f"the proxy {proxy.shown} closed the connection instead of opening a "
+                        f"tunnel to {authority} ({request.url})")
+                buffer += data
+                if parse_connect_reply(buffer, proxy, authority):
+                    break
+            return await self._backend.start_tls(stream, context, host, timeout)
+        except BaseException:
+            stream.close()
+            raise
+
+
+def _with_header(request: Request, name: str, value: str) -> Request:
+    return Request(request.method, request.url, (*request.headers, (name.lower(), value)),
+                   request.body)
+
 
 _OPEN = 0
 _COMPLETE = 1
@@ -339,11 +517,12 @@ _CLOSED = 2
 class PooledResponse:
     """A response whose head arrived; its body is read with `receive`/`read`, then closed.
 
-    `receive` answers the next piece of the decoded body (gzip/deflate undone) as soon as a
-    socket read brought some; ``b""`` means the body ended. The connection goes back to the pool
-    when the body ends; `aclose` before that closes the socket instead. Any error or
-    cancellation inside `receive` closes the socket too. `async for piece in response` and
-    `async with response` work as expected.
+    `receive` answers the next piece of the decoded body (gzip/deflate undone, at most
+    `_content.PIECE` bytes) as soon as a socket read brought some; ``b""`` means the body
+    ended. The connection goes back to the pool when the body ends; `aclose` before that
+    closes the socket instead, and `finish(grace)` waits a bounded time for the end first. Any
+    error or cancellation inside `receive` closes the socket too. `async for piece in
+    response` and `async with response` work as expected.
     """
 
     __slots__ = ("_conn", "_decoder", "_pool", "_read_timeout", "_state", "head")
@@ -360,9 +539,12 @@ class PooledResponse:
         self._pool = pool
         self._conn: HTTP11Connection | None = conn
         self._read_timeout = read_timeout
-        self._decoder: ContentDecoder | None = (
-            make_decoder(_content_encoding(head)) if decode else None
-        )
+        self._decoder: ContentDecoder | None = None
+        if decode:
+            encoding = _content_encoding(head)
+            if encoding is not None:
+                self._decoder = make_decoder(
+                    encoding, f"the HTTP {head.status} response from {head.request.url}")
         self._state = _OPEN
 
     @property
@@ -376,25 +558,31 @@ class PooledResponse:
         return self._conn is None
 
     async def receive(self) -> bytes:
-        """The next piece of the decoded body: all that one socket read brought; b"" at the end."""
+        """The next piece of the decoded body: all that one socket read brought (bounded when
+        decompressing); ``b""`` at the end."""
+        decoder = self._decoder
         conn = self._conn
         if conn is None:
             if self._state == _COMPLETE:
-                return b""
+                return b"" if decoder is None else decoder.finish()
             raise UsageError(
                 f"the response from {self.head.request.url} was closed before its body ended"
             )
-        decoder = self._decoder
         try:
+            if decoder is not None and decoder.pending:
+                data = decoder.decode(b"")
+                if data:
+                    return data
             while True:
                 raw = await conn.receive_body(self._read_timeout)
                 if conn.body_done:
-                    if decoder is not None:
-                        raw = decoder.decode(raw) + decoder.flush() if raw else decoder.flush()
                     self._state = _COMPLETE
                     self._conn = None
-                    self._pool._release(conn)
-                    return raw
+                    self._pool._release(conn, self.head)
+                    if decoder is None:
+                        return raw
+                    data = decoder.decode(raw) if raw else b""
+                    return data or decoder.finish()
                 if decoder is None:
                     return raw
                 data = decoder.decode(raw)
@@ -413,6 +601,38 @@ class PooledResponse:
                 return b"".join(parts)
             parts.append(piece)
 
+    async def finish(self, grace: float) -> None:
+        """The caller has what it needs (a stream's end marker came): wait at most `grace`
+        seconds for the rest of the body, to reuse the connection, else close it. Never
+        raises for what the server does then (a drop, junk, silence)."""
+        conn = self._conn
+        if conn is None:
+            return
+        if conn.drain_buffered():
+            self._state = _COMPLETE
+            self._conn = None
+            self._pool._release(conn, self.head)
+            return
+        now = self._pool._now
+        until = now() + grace
+        try:
+            while not conn.body_done:
+                left = until - now()
+                if left <= 0:
+                    break
+                await conn.receive_body(left)
+        except InferenceError:
+            pass
+        except BaseException:
+            self._abort()
+            raise
+        if conn.body_done:
+            self._state = _COMPLETE
+            self._conn = None
+            self._pool._release(conn, self.head)
+        else:
+            self._abort()
+
     async def aclose(self) -> None:
         """Release the connection: back to the pool if the body ended, else closed. Idempotent.
 
@@ -425,8 +645,17 @@ class PooledResponse:
         if self._state == _OPEN:
             self._state = _CLOSED
         if conn.drain_buffered():
-            self._pool._release(conn)
+            self._pool._release(conn, self.head)
         else:
+            self._pool._discard(conn)
+
+    def close_nowait(self) -> None:
+        """`aclose` for finalizers: the socket is closed at once unless the body had ended."""
+        conn = self._conn
+        if conn is not None:
+            self._conn = None
+            if self._state == _OPEN:
+                self._state = _CLOSED
             self._pool._discard(conn)
 
     def _abort(self) -> None:

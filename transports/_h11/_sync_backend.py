@@ -18,7 +18,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from ._backends import READ_SIZE, BackendName, StreamTimeout
+from ._backends import READ_SIZE, AsyncNetworkStream, BackendName, StreamTimeout, TLSTimeout
 
 __all__ = ["SyncBackend", "SyncStream", "run_sync"]
 
@@ -119,14 +119,33 @@ class SyncBackend:
                 try:
                     sock = ssl_context.wrap_socket(sock, server_hostname=server_hostname)
                 except TimeoutError:
-                    raise StreamTimeout from None
+                    raise TLSTimeout from None
         except BaseException:
             sock.close()
             raise
         return SyncStream(sock, sock.gettimeout())
 
+    async def start_tls(
+        self,
+        stream: AsyncNetworkStream,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str,
+        timeout: float | None,
+    ) -> SyncStream:
+        assert isinstance(stream, SyncStream)
+        sock = stream._sock
+        sock.settimeout(timeout)
+        try:
+            tls = ssl_context.wrap_socket(sock, server_hostname=server_hostname)
+        except TimeoutError:
+            raise TLSTimeout from None
+        return SyncStream(tls, timeout)
+
     async def sleep(self, seconds: float) -> None:
         time.sleep(seconds)  # noqa: ASYNC251 - this backend blocks by design
+
+    def now(self) -> float:
+        return time.monotonic()
 
     def __repr__(self) -> str:
         return "SyncBackend()"

@@ -13,7 +13,7 @@ import ssl
 
 import trio
 
-from ._backends import READ_SIZE, BackendName, StreamTimeout
+from ._backends import READ_SIZE, AsyncNetworkStream, BackendName, StreamTimeout, TLSTimeout
 
 __all__ = ["TrioBackend", "TrioStream"]
 
@@ -97,16 +97,14 @@ class TrioBackend:
         try:
             with trio.CancelScope(deadline=deadline):
                 tcp = await trio.open_tcp_stream(host, port)
-                if ssl_context is None:
-                    connected = True
-                    return TrioStream(tcp)
-                tls = trio.SSLStream(
-                    tcp, ssl_context, server_hostname=server_hostname, https_compatible=True
-                )
-                await tls.do_handshake()
+            if tcp is None:
+                raise StreamTimeout
+            if ssl_context is None:
                 connected = True
-                return TrioStream(tls)
-            raise StreamTimeout
+                return TrioStream(tcp)
+            stream = await self._handshake(tcp, ssl_context, server_hostname or host, deadline)
+            connected = True
+            return stream
         except trio.BrokenResourceError as exc:
             raise _as_oserror(exc) from exc
         finally:
@@ -114,8 +112,38 @@ class TrioBackend:
                 # Timeout, TLS failure or the caller's cancellation: close without a checkpoint.
                 tcp.socket.close()
 
+    async def _handshake(
+        self, tcp: trio.SocketStream, ssl_context: ssl.SSLContext, server_hostname: str,
+        deadline: float,
+    ) -> TrioStream:
+        tls = trio.SSLStream(tcp, ssl_context, server_hostname=server_hostname,
+                             https_compatible=True)
+        try:
+            with trio.CancelScope(deadline=deadline):
+                await tls.do_handshake()
+                return TrioStream(tls)
+        except trio.BrokenResourceError as exc:
+            raise _as_oserror(exc) from exc
+        raise TLSTimeout
+
+    async def start_tls(
+        self,
+        stream: AsyncNetworkStream,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str,
+        timeout: float | None,  # noqa: ASYNC109
+    ) -> TrioStream:
+        assert isinstance(stream, TrioStream)
+        tcp = stream._stream
+        assert isinstance(tcp, trio.SocketStream)
+        deadline = math.inf if timeout is None else trio.current_time() + timeout
+        return await self._handshake(tcp, ssl_context, server_hostname, deadline)
+
     async def sleep(self, seconds: float) -> None:
         await trio.sleep(seconds)
+
+    def now(self) -> float:
+        return trio.current_time()
 
     def __repr__(self) -> str:
         return "TrioBackend()"
