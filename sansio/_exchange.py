@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._effects import ERROR_BODY_LIMIT, Flow, Open, Receive, Send, Sleep
+from ._effects import DEFAULT_BODY_LIMIT, ERROR_BODY_LIMIT, Flow, Open, Receive, Send, Sleep
 from ._error_body import error_from_response, server_message_of
 from ._errors import (
     ConnectError,
@@ -59,7 +59,8 @@ class Runtime:
     Transports pass ``time.time``, ``random.random`` and a function that emits warnings;
     tests pass fixed functions. `now` is used only to resolve HTTP-date `Retry-After` values.
     `offline` is ``HF_HUB_OFFLINE``; `hf_hosts` are hosts that count as Hugging Face besides
-    the usual ones (a configured router or Hub endpoint).
+    the usual ones (a configured router or Hub endpoint). `body_limit` bounds a success body
+    after decompression (the client's ``max_response_size``).
     """
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -68,6 +69,7 @@ class Runtime:
     warn: Callable[[str], None] = _ignore
     offline: bool = False
     hf_hosts: tuple[str, ...] = ()
+    body_limit: int = DEFAULT_BODY_LIMIT
 
     def check_online(self, request: Request) -> None:
         """Raise `OfflineModeError` if offline mode forbids sending `request`."""
@@ -123,10 +125,8 @@ def _exchange(request: Request, runtime: Runtime, *, opening: bool, limit: int |
         try:
             if opening:
                 answer: Response | ResponseHead = yield Open(request)
-            elif limit is None:
-                answer = yield Send(request)
             else:
-                answer = yield Send(request, limit)
+                answer = yield Send(request, runtime.body_limit if limit is None else limit)
         except (TLSError, ProxyError):
             raise
         except ConnectError:

@@ -18,7 +18,7 @@ import pytest
 import trio
 import trustme
 
-from inferwire import ResponseTooLargeError
+from inferwire import InferenceClient, ResponseTooLargeError
 from inferwire._h11 import ConnectionPool, Timeouts, get_backend
 from inferwire._h11._content import PIECE
 from inferwire._h11._sync_backend import run_sync
@@ -116,6 +116,19 @@ def test_a_gzip_bomb_body_raises_or_is_cut_on_every_transport(
                 assert getattr(info.value, "status", None) == 500
 
         run(transport, server, scenario, max_retries=0)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_response_size_limit_is_configurable(transport: str) -> None:
+    with FakeInferenceServer(tokens=["x" * 5000]) as server:
+
+        async def scenario(t: Facade, server: FakeInferenceServer) -> None:
+            with pytest.raises(ResponseTooLargeError, match="exceeds 1000 bytes"):
+                await t.call("chat_completion", MESSAGES)
+
+        run(transport, server, scenario, max_response_size=1000)
+    with pytest.raises(UsageError, match="max_response_size"):
+        InferenceClient(base_url="http://127.0.0.1:9/v1", max_response_size=0)
 
 
 # -- proxies -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ._common import ClientOptions, client_config
 from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, get_backend
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
+    DEFAULT_BODY_LIMIT,
     Done,
     Flow,
     FlowRunner,
@@ -179,6 +180,7 @@ class AsyncInferenceClient(AsyncTaskMethods):
     Runs under asyncio and under trio (it finds which one is running; or name it with
     `async_library=`), over inferwire's HTTP/1.1 connection pool on h11: keep-alive, TLS
     verified by default, proxies, bounded gzip/deflate. `timeout`, `deadline`, `verify`,
+    `max_response_size`,
     `proxy` and `trust_env` mean what they mean on `InferenceClient`; your own
     ``asyncio.timeout``/cancel scopes are honoured too. One client may be used from
     successive ``asyncio.run()`` calls (connections of a finished loop are dropped). Close it
@@ -198,6 +200,7 @@ class AsyncInferenceClient(AsyncTaskMethods):
         base_url: str | None = None,
         api_key: str | None = None,
         max_retries: int | RetryPolicy = 2,
+        max_response_size: int = DEFAULT_BODY_LIMIT,
         deadline: float | None = None,
         verify: bool | str | PathLike[str] | SSLContext = True,
         proxy: str | None = None,
@@ -207,6 +210,7 @@ class AsyncInferenceClient(AsyncTaskMethods):
         self._config = client_config(
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
             headers=headers, cookies=cookies, bill_to=bill_to, max_retries=max_retries,
+            max_response_size=max_response_size,
         )
         self._options = ClientOptions.build(timeout=timeout, deadline=deadline, verify=verify,
                                             proxy=proxy, trust_env=trust_env)

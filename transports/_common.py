@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._h11 import Timeouts
 from .sansio._args import reject_unexpected
 from .sansio._config import ClientConfig, build_config
+from .sansio._effects import DEFAULT_BODY_LIMIT
 from .sansio._embeddings import FloatArray
 from .sansio._errors import InferenceWarning, UsageError, UsageTypeError
 from .sansio._exchange import Runtime
@@ -81,6 +82,7 @@ def client_config(
     cookies: Mapping[str, str] | None,
     bill_to: str | None,
     max_retries: int | RetryPolicy,
+    max_response_size: int = DEFAULT_BODY_LIMIT,
 ) -> ClientConfig:
     """The client's configuration from its arguments and the environment (the implicit token,
     ``HF_HUB_OFFLINE``, ``HF_INFERENCE_ENDPOINT``), with the clock, jitter and warnings."""
@@ -92,8 +94,13 @@ def client_config(
         policy = RetryPolicy(max_retries=max_retries)
     endpoint = os.environ.get("HF_INFERENCE_ENDPOINT") or None
     hf_hosts = (host_of(endpoint),) if endpoint else ()
+    if isinstance(max_response_size, bool) or not isinstance(max_response_size, int) or (
+            max_response_size <= 0):
+        raise UsageTypeError(f"max_response_size must be a positive number of bytes, got "
+                             f"{max_response_size!r}", argument="max_response_size")
     runtime = Runtime(retry=policy, now=time.time, jitter=random.random, warn=_warn,
-                      offline=_env_true("HF_HUB_OFFLINE"), hf_hosts=hf_hosts)
+                      offline=_env_true("HF_HUB_OFFLINE"), hf_hosts=hf_hosts,
+                      body_limit=max_response_size)
     config = build_config(
         model=model,
         base_url=base_url,

@@ -24,6 +24,7 @@ from ._h11._sync_backend import SyncBackend, run_sync
 from ._sync_tasks import SyncTaskMethods
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
+    DEFAULT_BODY_LIMIT,
     Done,
     Flow,
     FlowRunner,
@@ -264,6 +265,8 @@ class InferenceClient(SyncTaskMethods):
       `deadline`: seconds for a whole call, connection to last byte, retries included.
     - `max_retries`: retries only when the server cannot have processed the request (connect
       failures, 429, 503; honouring ``Retry-After``), or a `RetryPolicy`.
+    - `max_response_size`: the most bytes a success body may have after decompression
+      (64 MiB); beyond it `ResponseTooLargeError` (error bodies are cut at 256 KiB).
     - `verify`: TLS verification: True (``SSL_CERT_FILE``/``SSL_CERT_DIR``, else certifi),
       False, a CA bundle path, or an `ssl.SSLContext`. `proxy`: an ``http://`` proxy URL;
       with `trust_env` (default) ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY``
@@ -285,6 +288,7 @@ class InferenceClient(SyncTaskMethods):
         base_url: str | None = None,
         api_key: str | None = None,
         max_retries: int | RetryPolicy = 2,
+        max_response_size: int = DEFAULT_BODY_LIMIT,
         deadline: float | None = None,
         verify: bool | str | PathLike[str] | SSLContext = True,
         proxy: str | None = None,
@@ -294,6 +298,7 @@ class InferenceClient(SyncTaskMethods):
         self._config = client_config(
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
             headers=headers, cookies=cookies, bill_to=bill_to, max_retries=max_retries,
+            max_response_size=max_response_size,
         )
         self._options = ClientOptions.build(timeout=timeout, deadline=deadline, verify=verify,
                                             proxy=proxy, trust_env=trust_env)
