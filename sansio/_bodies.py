@@ -58,6 +58,10 @@ def check_json_error(body: bytes) -> None:
     """Raise the in-body error of a 200 JSON answer to a stream request, if it carries one."""
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise MalformedResponseError(
+            "the JSON answer to a stream request is nested too deeply to read",
+            received=body) from None
     except ValueError:
         raise MalformedResponseError(
             "expected an event stream or a JSON body", received=body) from None
@@ -98,6 +102,9 @@ def parse_endpoint_info(body: bytes) -> dict[str, Any]:
     """An endpoint's ``/info`` document (a JSON object)."""
     try:
         info = json.loads(body)
+    except RecursionError:
+        raise MalformedResponseError("the /info response is nested too deeply to read",
+                                     received=body) from None
     except ValueError:
         raise MalformedResponseError("the /info response is not JSON", received=body) from None
     if not isinstance(info, dict):

@@ -41,6 +41,10 @@ class FloatArray:
 def _load(body: bytes) -> Any:
     try:
         return json.loads(body)
+    except RecursionError:
+        raise MalformedResponseError(
+            "the embeddings response is nested too deeply to read", received=body
+        ) from None
     except ValueError:
         raise MalformedResponseError(
             "the embeddings response is not valid JSON", received=body

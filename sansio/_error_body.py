@@ -10,22 +10,82 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from ._errors import HTTPStatusError, http_status_error
 from ._http import Headers, ResponseHead, get_header
 
-__all__ = ["REQUEST_ID_HEADERS", "error_from_response", "server_message_of"]
+__all__ = ["REQUEST_ID_HEADERS", "error_from_response", "html_visible_text", "server_message_of"]
 
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-trace-id", "x-amz-cf-id")
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_MAX_PARTS = 10
+_HTML_TEXT_LIMIT = 300
+_SPACES = re.compile(r"\s+")
+
+
+class _VisibleText(HTMLParser):
+    """The title, the first heading and the visible text of a page (no script or style)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title: list[str] = []
+        self.heading: list[str] = []
+        self.text: list[str] = []
+        self._stack: list[str] = []
+        self._headings_done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("title", "script", "style", "h1", "h2", "h3"):
+            self._stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._stack and self._stack[-1] == tag:
+            self._stack.pop()
+            if tag in ("h1", "h2", "h3") and self.heading:
+                self._headings_done = True
+
+    def handle_data(self, data: str) -> None:
+        where = self._stack[-1] if self._stack else ""
+        if where in ("script", "style"):
+            return
+        if where == "title":
+            self.title.append(data)
+        elif where in ("h1", "h2", "h3") and not self._headings_done:
+            self.heading.append(data)
+        else:
+            self.text.append(data)
+
+
+def _looks_binary(text: str) -> bool:
+    """Whether decoded bytes are mostly not text (undecodable bytes or control characters)."""
+    odd = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\n\r"))
+    return odd * 10 > len(text)
+
+
+def html_visible_text(page: str) -> str:
+    """What an HTML error page says: its title, else its first heading, else its visible text;
+    whitespace collapsed, entities unescaped, at most 300 characters."""
+    parser = _VisibleText()
+    try:
+        parser.feed(page[: 256 << 10])
+        parser.close()
+    except (ValueError, AssertionError):  # pragma: no cover - html.parser is lenient
+        pass
+    for parts in (parser.title, parser.heading, parser.text):
+        text = _SPACES.sub(" ", "".join(parts)).strip()
+        if text:
+            return text if len(text) <= _HTML_TEXT_LIMIT else text[: _HTML_TEXT_LIMIT - 1] + "…"
+    return ""
 
 
 def _message_from_json(data: Any) -> str | None:
     if isinstance(data, str):
         return data or None
     if isinstance(data, list):
-        parts = [m for m in (_message_from_json(item) for item in data) if m]
+        parts = [m for m in (_message_from_json(item) for item in data[:_MAX_PARTS]) if m]
+        if len(data) > _MAX_PARTS:
+            parts.append(f"(and {len(data) - _MAX_PARTS} more)")
         return "; ".join(parts) or None
     if not isinstance(data, dict):
         return None
@@ -37,6 +97,12 @@ def _message_from_json(data: Any) -> str | None:
         return f"{error}: {description}" if isinstance(description, str) else error
     if isinstance(error, list):
         return _message_from_json(error)
+    loc = data.get("loc")
+    msg = data.get("msg")
+    if isinstance(loc, list) and isinstance(msg, str):
+        # FastAPI/pydantic validation entries: name the field, e.g. "body.inputs: Field required"
+        where = ".".join(str(part) for part in loc)
+        return f"{where}: {msg}" if where else msg
     for key in ("message", "detail", "msg", "error_description", "errors"):
         found = _message_from_json(data.get(key))
         if found:
@@ -53,6 +119,9 @@ def server_message_of(headers: Headers, body: bytes) -> tuple[str | None, str | 
     if stripped[:1] in (b"{", b"["):
         try:
             data = json.loads(stripped)
+        except RecursionError:
+            data = None
+            message = f"a JSON error body nested too deeply to read ({len(body)} bytes)"
         except ValueError:
             data = None
         if data is not None:
@@ -66,11 +135,15 @@ def server_message_of(headers: Headers, body: bytes) -> tuple[str | None, str | 
     if message is None and stripped:
         content_type = get_header(headers, "content-type") or ""
         if b"<html" in stripped[:512].lower() or "html" in content_type:
-            title = _TITLE.search(stripped)
-            text = title.group(1).decode("utf-8", "replace").strip() if title else ""
+            text = html_visible_text(stripped.decode("utf-8", "replace"))
             message = f"HTML error page: {text}" if text else "HTML error page"
         elif not stripped.startswith((b"{", b"[")):
-            message = stripped[:2000].decode("utf-8", "replace")
+            text = stripped[:2000].decode("utf-8", "replace")
+            if _looks_binary(text):
+                kind = f", {content_type}" if content_type else ""
+                message = f"a binary body ({len(body)} bytes{kind}) that is not an error message"
+            else:
+                message = text
     if header_message and message and header_message not in message:
         message = f"{header_message}\n{message}"
     return header_message if message is None else message, error_type

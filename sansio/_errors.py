@@ -244,6 +244,10 @@ def http_status_error(
     """Build the `HTTPStatusError` subclass that fits `head.status`."""
     status = head.status
     cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else HTTPStatusError)
+    if error_type in _STREAM_CLASSES:
+        # TGI's typed errors (`error_type: validation`...) are catchable by their kind, as in
+        # huggingface_hub, and by their status.
+        cls = _TYPED_STATUS_CLASSES[cls, error_type]
     reason = f" {head.reason}" if head.reason else ""
     lines = [f"{status}{reason} from {head.request.method} {head.request.url}"]
     if request_id:
@@ -299,6 +303,24 @@ _STREAM_CLASSES: dict[str, type[InStreamError]] = {
     "overloaded": OverloadedError,
     "incomplete_generation": IncompleteGenerationError,
 }
+
+
+def _typed_status_classes() -> dict[tuple[type[HTTPStatusError], str], type[HTTPStatusError]]:
+    """One class per (status class, TGI error kind), made once at import and named in this
+    module (so errors of them pickle): e.g. ``UnprocessableEntityError_Validation``, both an
+    `UnprocessableEntityError` and a `ValidationError`."""
+    classes: dict[tuple[type[HTTPStatusError], str], type[HTTPStatusError]] = {}
+    for status_cls in {*_STATUS_CLASSES.values(), ServerError, HTTPStatusError}:
+        for kind, kind_cls in _STREAM_CLASSES.items():
+            name = f"{status_cls.__name__}_{kind.title().replace('_', '')}"
+            doc = f"A `{status_cls.__name__}` whose body says ``error_type: {kind}``."
+            made = type(name, (status_cls, kind_cls), {"__doc__": doc, "__module__": __name__})
+            globals()[name] = made
+            classes[status_cls, kind] = made
+    return classes
+
+
+_TYPED_STATUS_CLASSES = _typed_status_classes()
 
 
 def in_stream_error(error: Any, error_type: Any = None) -> InStreamError:

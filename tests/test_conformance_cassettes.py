@@ -46,6 +46,7 @@ from inferwire import (
     InferenceWarning,
     UnprocessableEntityError,
 )
+from inferwire.sansio._errors import ValidationError
 from inferwire.testing import FakeInferenceServer
 
 # -- what inferwire can call -------------------------------------------------------------------
@@ -851,7 +852,10 @@ def recorded_message(it: Interaction) -> str:
 
 
 def check_error(error: HTTPStatusError, it: Interaction) -> None:
-    assert type(error) is ERRORS[it.status]
+    # the status class, or the status class joined with TGI's error kind (error_type)
+    assert type(error) is ERRORS[it.status] or type(error).__bases__[0] is ERRORS[it.status]
+    if error.error_type == "validation":
+        assert isinstance(error, ValidationError)
     assert error.status == it.status
     assert error.server_message == recorded_message(it)
     assert error.request_id == it.header("x-request-id")

@@ -19,10 +19,11 @@ never caught here.
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
 import sys
 from collections.abc import Awaitable
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from inferwire.sansio._errors import UsageError
 
@@ -148,6 +149,7 @@ class AsyncioStream(asyncio.Protocol):
         "_read_waiter",
         "_reading_paused",
         "_size",
+        "_socket",
         "_transport",
         "_writing_paused",
     )
@@ -164,12 +166,14 @@ class AsyncioStream(asyncio.Protocol):
         self._drain_waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
         self._writing_paused = False
+        self._socket: Any = None
 
     # asyncio.Protocol callbacks --------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._socket = transport.get_extra_info("socket")
 
     def data_received(self, data: bytes) -> None:
         self._pieces.append(data)
@@ -236,12 +240,23 @@ class AsyncioStream(asyncio.Protocol):
     def is_readable(self) -> bool:
         # A connection made under another (finished) event loop is unusable here: report it
         # as readable, so the pool drops it instead of reusing it.
-        return (
-            bool(self._pieces)
+        if (
+            self._pieces
             or self._eof
             or self._closed
             or self._loop is not asyncio.get_running_loop()
-        )
+        ):
+            return True
+        # The loop may not have run its selector since the server's FIN arrived (a server
+        # that closes right after a response): ask the socket itself, without blocking.
+        sock = self._socket
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
     def close(self) -> None:
         if not self._closed:
@@ -250,7 +265,10 @@ class AsyncioStream(asyncio.Protocol):
             if self._error is None:
                 self._error = ConnectionAbortedError("closed by the client")
             if self._transport is not None:
-                self._transport.abort()
+                try:
+                    self._transport.abort()
+                except RuntimeError:
+                    _close_orphaned(self._transport)
             _wake(self._read_waiter)
             _wake(self._drain_waiter)
 
@@ -266,6 +284,16 @@ class AsyncioStream(asyncio.Protocol):
             setattr(self, slot, None)
             if timer is not None:
                 timer.cancel()
+
+
+def _close_orphaned(transport: asyncio.Transport) -> None:
+    """Close the socket of a transport whose event loop has already closed (a connection kept
+    idle across ``asyncio.run()`` calls): `abort` cannot run without its loop, and asyncio's
+    selector transports hold the socket in ``_sock`` (closed here, so it is not leaked)."""
+    sock = getattr(transport, "_sock", None)
+    if sock is not None:
+        sock.close()
+        transport._sock = None  # type: ignore[attr-defined]
 
 
 if sys.version_info >= (3, 11):

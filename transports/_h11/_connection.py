@@ -135,6 +135,7 @@ class HTTP11Connection:
         "_request",
         "_template",
         "_trailing",
+        "after_stream",
         "expires_at",
         "origin",
         "reused",
@@ -150,6 +151,7 @@ class HTTP11Connection:
         self._deadline: float | None = None
         self.reused = False
         self.expires_at = 0.0  # while idle in the pool: when it stops being reused
+        self.after_stream = False  # its last response was an event stream
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
         self._request: Request | None = None
         self._pending = b""

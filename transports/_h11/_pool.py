@@ -63,6 +63,8 @@ gunicorn, Node) wait before closing an idle one, so a request is not written to 
 the server is closing. A ``Keep-Alive: timeout=N`` header shortens it to N - 1 s."""
 
 _KEEP_ALIVE_TIMEOUT = re.compile(r"(?:^|[,;\s])timeout\s*=\s*(\d+)", re.IGNORECASE)
+_LEARN_WAIT = 0.02
+"""Seconds the end of an origin's first stream waits to see whether the server closes."""
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _TEMPLATES_MAX = 64
 # Characters left alone when a target needs quoting: the URL delimiters and existing escapes.
@@ -206,6 +208,11 @@ class ConnectionPool:
         self._idle: list[HTTP11Connection] = []
         self._active: set[HTTP11Connection] = set()
         self._closed = False
+        # Whether an origin's server keeps the connection open after a streamed response:
+        # some close it without saying so (cpp-httplib, so llama.cpp). Learned at the end of
+        # the first stream (`_learn_stream_keepalive`), or when a connection that carried a
+        # stream is found closed; such origins' connections are not pooled after streams.
+        self._stream_keepalive: dict[Origin, bool] = {}
         # Event loops run one task at a time; the sync backend may be used from many threads,
         # so its checkout and return take a lock (they never block inside it).
         self._lock: contextlib.AbstractContextManager[Any] = (
@@ -272,6 +279,8 @@ class ConnectionPool:
                 head = await conn.start(event, request.body, request, timeouts)
             except StaleConnection as stale:
                 self._discard(conn)
+                if conn.after_stream:
+                    self._stream_keepalive[origin] = False
                 if stale.written and request.method not in _IDEMPOTENT:
                     raise TransportError(
                         f"the server closed the kept-alive connection after {request.method} "
@@ -359,6 +368,8 @@ class ConnectionPool:
             if conn.expires_at <= now or conn.stream.is_readable():
                 # Idle too long (the server may be closing it), or readable while idle: the
                 # server closed it (or sent junk), or it belongs to a finished event loop.
+                if conn.after_stream and conn.expires_at > now:
+                    self._stream_keepalive[origin] = False
                 self._discard(conn)
                 continue
             conn.reused = True
@@ -367,6 +378,10 @@ class ConnectionPool:
     def _release(self, conn: HTTP11Connection, head: ResponseHead) -> None:
         """Take back a connection whose response body ended."""
         expiry = self._expiry
+        after_stream = (head.header("content-type") or "").startswith("text/event-stream")
+        if after_stream and self._stream_keepalive.get(conn.origin) is False:
+            expiry = 0.0
+        conn.after_stream = after_stream
         keep_alive = head.header("keep-alive")
         if keep_alive:
             match = _KEEP_ALIVE_TIMEOUT.search(keep_alive)
@@ -383,6 +398,29 @@ class ConnectionPool:
             oldest = idle.pop(0) if len(idle) > self._max_idle else None
         if oldest is not None:
             oldest.close()
+
+    async def _learn_stream_keepalive(self, conn: HTTP11Connection, until: float) -> bool:
+        """After the first stream to an origin, watch (within the stream's grace) whether the
+        server closes the connection: some do after every stream without saying so
+        (cpp-httplib, so llama.cpp). Learned once per origin; answers whether to pool it."""
+        known = self._stream_keepalive.get(conn.origin)
+        if known is not None:
+            return known
+        wait = min(_LEARN_WAIT, until - self._now())
+        keeps = True
+        if wait > 0:
+            try:
+                data = await conn.stream.read(wait)
+            except StreamTimeout:
+                keeps = True  # still open: the server keeps connections after streams
+            except OSError:
+                keeps = False
+            else:
+                if data:
+                    return False  # bytes after the response: junk, do not reuse (not learned)
+                keeps = False
+        self._stream_keepalive[conn.origin] = keeps
+        return keeps
 
     def _discard(self, conn: HTTP11Connection) -> None:
         with self._lock:
@@ -608,13 +646,16 @@ class PooledResponse:
         conn = self._conn
         if conn is None:
             return
+        now = self._pool._now
+        until = now() + grace
         if conn.drain_buffered():
             self._state = _COMPLETE
             self._conn = None
-            self._pool._release(conn, self.head)
+            if await self._pool._learn_stream_keepalive(conn, until):
+                self._pool._release(conn, self.head)
+            else:
+                self._pool._discard(conn)
             return
-        now = self._pool._now
-        until = now() + grace
         try:
             while not conn.body_done:
                 left = until - now()
@@ -629,7 +670,10 @@ class PooledResponse:
         if conn.body_done:
             self._state = _COMPLETE
             self._conn = None
-            self._pool._release(conn, self.head)
+            if await self._pool._learn_stream_keepalive(conn, until):
+                self._pool._release(conn, self.head)
+            else:
+                self._pool._discard(conn)
         else:
             self._abort()
 
