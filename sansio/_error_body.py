@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 from typing import Any
 
 from ._errors import HTTPStatusError, http_status_error
@@ -24,39 +23,6 @@ _HTML_TEXT_LIMIT = 300
 _SPACES = re.compile(r"\s+")
 
 
-class _VisibleText(HTMLParser):
-    """The title, the first heading and the visible text of a page (no script or style)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.title: list[str] = []
-        self.heading: list[str] = []
-        self.text: list[str] = []
-        self._stack: list[str] = []
-        self._headings_done = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("title", "script", "style", "h1", "h2", "h3"):
-            self._stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._stack and self._stack[-1] == tag:
-            self._stack.pop()
-            if tag in ("h1", "h2", "h3") and self.heading:
-                self._headings_done = True
-
-    def handle_data(self, data: str) -> None:
-        where = self._stack[-1] if self._stack else ""
-        if where in ("script", "style"):
-            return
-        if where == "title":
-            self.title.append(data)
-        elif where in ("h1", "h2", "h3") and not self._headings_done:
-            self.heading.append(data)
-        else:
-            self.text.append(data)
-
-
 def _looks_binary(text: str) -> bool:
     """Whether decoded bytes are mostly not text (undecodable bytes or control characters)."""
     odd = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\n\r"))
@@ -66,7 +32,9 @@ def _looks_binary(text: str) -> bool:
 def html_visible_text(page: str) -> str:
     """What an HTML error page says: its title, else its first heading, else its visible text;
     whitespace collapsed, entities unescaped, at most 300 characters."""
-    parser = _VisibleText()
+    from ._html import VisibleText  # html.parser only when a page needs reading
+
+    parser = VisibleText()
     try:
         parser.feed(page[: 256 << 10])
         parser.close()

@@ -20,7 +20,6 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -72,12 +71,12 @@ _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~"
 
 
 def _ca_location(path: str | os.PathLike[str], source: str) -> dict[str, Any]:
-    location = Path(path).expanduser()
-    if location.is_dir():
-        return {"capath": str(location)}
-    if location.is_file():
-        return {"cafile": str(location)}
-    raise UsageError(f"{source}: no CA bundle file or directory at {str(location)!r}",
+    location = os.path.expanduser(os.fspath(path))
+    if os.path.isdir(location):
+        return {"capath": location}
+    if os.path.isfile(location):
+        return {"cafile": location}
+    raise UsageError(f"{source}: no CA bundle file or directory at {location!r}",
                      argument="verify")
 
 
@@ -106,10 +105,10 @@ def make_ssl_context(verify: Verify = True, *, trust_env: bool = True) -> ssl.SS
             for name, key in (("SSL_CERT_FILE", "cafile"), ("SSL_CERT_DIR", "capath")):
                 value = os.environ.get(name)
                 if value:
-                    location = Path(value).expanduser()
-                    if not location.exists():
+                    location = os.path.expanduser(value)
+                    if not os.path.exists(location):
                         raise UsageError(f"{name}={value!r} does not exist", argument="verify")
-                    locations[key] = str(location)
+                    locations[key] = location
         if locations:
             context = ssl.create_default_context(**locations)
         else:

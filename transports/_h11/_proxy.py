@@ -12,7 +12,7 @@ the proxy only (the tunnelled request never carries it).
 from __future__ import annotations
 
 import base64
-import urllib.request
+import os
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -71,11 +71,7 @@ class ProxyRules:
         self._explicit = None if proxy is None else _parse_proxy(proxy, f"proxy={proxy!r}")
         self._env: dict[str, str] = {}
         if proxy is None and trust_env:
-            self._env = {
-                key: value
-                for key, value in urllib.request.getproxies_environment().items()
-                if value
-            }
+            self._env = _environment_proxies()
 
     @property
     def active(self) -> bool:
@@ -97,8 +93,21 @@ class ProxyRules:
         return _parse_proxy(url, f"{name}={url!r}")
 
 
+def _environment_proxies() -> dict[str, str]:
+    """``{scheme: url}`` from the ``*_PROXY`` variables, lower case winning (as in urllib,
+    which is not imported for this: it costs tens of milliseconds of import time)."""
+    found: dict[str, str] = {}
+    for name, value in os.environ.items():
+        if value and name.upper().endswith("_PROXY") and (name.islower() or name.lower()
+                                                          not in os.environ):
+            found[name[:-6].lower()] = value
+    return found
+
+
 def _bypassed(host: str, port: int, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` exempts the host (the stdlib's matching: suffixes, ports, ``*``)."""
+    import urllib.request
+
     bypass: Any = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 - untyped
     return no_proxy.strip() == "*" or bool(
         bypass(f"{host}:{port}", {"no": no_proxy}) or bypass(host, {"no": no_proxy})
