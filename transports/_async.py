@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._async_tasks import AsyncTaskMethods
-from ._common import ClientOptions, client_config
+from ._common import ClientOptions, ClientProperties, client_config
 from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, get_backend
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
@@ -174,7 +174,7 @@ class _Chat:
         self.completions = _ChatCompletions(client)
 
 
-class AsyncInferenceClient(AsyncTaskMethods):
+class AsyncInferenceClient(AsyncTaskMethods, ClientProperties):
     """Asynchronous client with the same methods and parameters as `InferenceClient`.
 
     Runs under asyncio and under trio (it finds which one is running; or name it with
@@ -224,32 +224,6 @@ class AsyncInferenceClient(AsyncTaskMethods):
         # A client dropped without close() still closes its sockets when collected.
         weakref.finalize(self, _close_pools_now, self._pools)
         self._chat = _Chat(self)
-
-    @property
-    def model(self) -> str | None:
-        """The client-level model id or URL."""
-        return self._config.model
-
-    @property
-    def provider(self) -> str | None:
-        """The provider name given at construction (None: decided per call)."""
-        return self._config.provider
-
-    @property
-    def token(self) -> str | None:
-        """The token given to the constructor (`token=` or `api_key=`), as huggingface_hub's
-        attribute; None when the client uses an implicit one (``HF_TOKEN``, the saved login)."""
-        return None if self._config.token_implicit else self._config.token
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The user's headers (names lower-cased), as huggingface_hub's attribute."""
-        return dict(self._config.headers)
-
-    @property
-    def timeout(self) -> float | None:
-        """Seconds to wait for a connection and for each read (None: no limit)."""
-        return self._options.timeout
 
     @property
     def chat(self) -> _Chat:

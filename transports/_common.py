@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["ClientOptions", "client_config", "collect_params", "hf_home", "saved_token", "to_numpy",
-           "validate_timeout"]
+__all__ = ["ClientOptions", "ClientProperties", "client_config", "collect_params", "hf_home",
+           "saved_token", "to_numpy", "validate_timeout"]
 
 _CHAT_HINT = "; pass other OpenAI parameters in extra_body={...}"
 
@@ -160,6 +160,40 @@ class ClientOptions:
         on the backend's clock)."""
         t = self.timeout
         return Timeouts(connect=t, read=t, write=t, deadline=deadline)
+
+
+class ClientProperties:
+    """The read-only attributes both clients expose, as huggingface_hub's do."""
+
+    __slots__ = ()
+    _config: ClientConfig
+    _options: ClientOptions
+
+    @property
+    def model(self) -> str | None:
+        """The client-level model id or URL."""
+        return self._config.model
+
+    @property
+    def provider(self) -> str | None:
+        """The provider name given at construction (None: decided per call)."""
+        return self._config.provider
+
+    @property
+    def token(self) -> str | None:
+        """The token given to the constructor (`token=` or `api_key=`), as huggingface_hub's
+        attribute; None when the client uses an implicit one (``HF_TOKEN``, the saved login)."""
+        return None if self._config.token_implicit else self._config.token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The user's headers (names lower-cased), as huggingface_hub's attribute."""
+        return dict(self._config.headers)
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds to wait for a connection and for each read (None: no limit)."""
+        return self._options.timeout
 
 
 def collect_params(

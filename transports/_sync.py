@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._common import ClientOptions, client_config
+from ._common import ClientOptions, ClientProperties, client_config
 from ._h11 import ConnectionPool, PooledResponse, Timeouts
 from ._h11._content import iter_decoded, make_decoder
 from ._h11._sync_backend import SyncBackend, run_sync
@@ -252,7 +252,7 @@ def _close_pool(pool: ConnectionPool) -> None:
     pool.close_nowait()
 
 
-class InferenceClient(SyncTaskMethods):
+class InferenceClient(SyncTaskMethods, ClientProperties):
     """Synchronous client for Hugging Face inference (Inference Providers router, Inference
     Endpoints, TGI, TEI, and any OpenAI-compatible server such as llama.cpp or vLLM).
 
@@ -318,32 +318,6 @@ class InferenceClient(SyncTaskMethods):
             # A client dropped without close() still closes its sockets when collected.
             self._finalizer = weakref.finalize(self, _close_pool, self._pool)
         self._chat = _Chat(self)
-
-    @property
-    def model(self) -> str | None:
-        """The client-level model id or URL."""
-        return self._config.model
-
-    @property
-    def provider(self) -> str | None:
-        """The provider name given at construction (None: decided per call)."""
-        return self._config.provider
-
-    @property
-    def token(self) -> str | None:
-        """The token given to the constructor (`token=` or `api_key=`), as huggingface_hub's
-        attribute; None when the client uses an implicit one (``HF_TOKEN``, the saved login)."""
-        return None if self._config.token_implicit else self._config.token
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The user's headers (names lower-cased), as huggingface_hub's attribute."""
-        return dict(self._config.headers)
-
-    @property
-    def timeout(self) -> float | None:
-        """Seconds to wait for a connection and for each read (None: no limit)."""
-        return self._options.timeout
 
     @property
     def chat(self) -> _Chat:

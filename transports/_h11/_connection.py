@@ -233,10 +233,9 @@ class HTTP11Connection:
                         wait, by_deadline = self._bounded(timeout)
                         await write(piece, wait)
         except (StreamTimeout, DeadlinePassed):
-            doing = f"sending {request.method} {request.url}"
-            if by_deadline or (self._deadline is not None and self._now() >= self._deadline):
-                raise deadline_error(doing) from None
-            raise InferenceTimeoutError(f"write timeout ({_seconds(timeout)}) {doing}") from None
+            raise self._timed_out(
+                "write", timeout, by_deadline, f"sending {request.method} {request.url}"
+            ) from None
         except OSError as exc:
             if self.reused:
                 raise StaleConnection(written=False) from exc
@@ -276,10 +275,10 @@ class HTTP11Connection:
                 wait, by_deadline = self._bounded(timeout)
                 data = await self.stream.read(wait)
             except (StreamTimeout, DeadlinePassed):
-                doing = f"waiting for the response to {request.method} {request.url}"
-                if by_deadline or (self._deadline is not None and self._now() >= self._deadline):
-                    raise deadline_error(doing) from None
-                raise InferenceTimeoutError(f"read timeout ({_seconds(timeout)}) {doing}") from None
+                raise self._timed_out(
+                    "read", timeout, by_deadline,
+                    f"waiting for the response to {request.method} {request.url}",
+                ) from None
             except OSError as exc:
                 if not buf and self.reused:
                     raise StaleConnection(written=True) from exc
@@ -503,10 +502,10 @@ class HTTP11Connection:
             return await self.stream.read(wait)
         except (StreamTimeout, DeadlinePassed):
             self._dirty = True
-            doing = f"waiting for more of the response body from {self._url()}"
-            if by_deadline or (self._deadline is not None and self._now() >= self._deadline):
-                raise deadline_error(doing) from None
-            raise InferenceTimeoutError(f"read timeout ({_seconds(timeout)}) {doing}") from None
+            raise self._timed_out(
+                "read", timeout, by_deadline,
+                f"waiting for more of the response body from {self._url()}",
+            ) from None
         except OSError as exc:
             self._dirty = True
             raise TransportError(
@@ -557,6 +556,16 @@ class HTTP11Connection:
         except (h11.RemoteProtocolError, RemoteProtocolError):
             self._dirty = True
             return False
+
+    def _timed_out(
+        self, kind: str, timeout: float | None, by_deadline: bool, doing: str
+    ) -> InferenceTimeoutError:
+        """The error for a wait that expired: the call's deadline's when it bounded the wait
+        (or has passed), else the `kind` ("read", "write") timeout's."""
+        deadline = self._deadline
+        if by_deadline or (deadline is not None and self._now() >= deadline):
+            return deadline_error(doing)
+        return InferenceTimeoutError(f"{kind} timeout ({_seconds(timeout)}) {doing}")
 
     def _bounded(self, timeout: float | None) -> tuple[float | None, bool]:
         deadline = self._deadline

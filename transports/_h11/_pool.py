@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import re
 import socket
 import ssl
 import threading
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -28,12 +26,10 @@ import h11
 from inferwire.sansio._errors import (
     ConnectError,
     ConnectTimeoutError,
-    InferenceError,
     ProxyError,
     TLSError,
     TransportError,
     UsageError,
-    UsageTypeError,
 )
 from inferwire.sansio._http import Request, ResponseHead
 
@@ -47,14 +43,17 @@ from ._connection import (
     bounded,
     deadline_error,
 )
-from ._content import ContentDecoder, make_decoder
 from ._proxy import Proxy, ProxyRules, connect_request, parse_connect_reply
+from ._response import PooledResponse
+from ._tls import Verify, check_verify, make_ssl_context
 from ._wire import RequestTemplate, build_event, make_template
 
 __all__ = ["KEEPALIVE_EXPIRY", "ConnectionPool", "PooledResponse", "make_ssl_context"]
 
+# PooledResponse and make_ssl_context live in `_response.py` and `_tls.py`; they are
+# re-exported here because the pool's users take them from the pool.
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-Verify = bool | str | os.PathLike[str] | ssl.SSLContext | Callable[[], ssl.SSLContext]
 
 KEEPALIVE_EXPIRY = 4.0
 """Seconds an idle connection is kept for reuse: below the 5 s that common servers (uvicorn,
@@ -68,62 +67,6 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _TEMPLATES_MAX = 64
 # Characters left alone when a target needs quoting: the URL delimiters and existing escapes.
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~"
-
-
-def _ca_location(path: str | os.PathLike[str], source: str) -> dict[str, Any]:
-    location = os.path.expanduser(os.fspath(path))
-    if os.path.isdir(location):
-        return {"capath": location}
-    if os.path.isfile(location):
-        return {"cafile": location}
-    raise UsageError(f"{source}: no CA bundle file or directory at {location!r}",
-                     argument="verify")
-
-
-def make_ssl_context(verify: Verify = True, *, trust_env: bool = True) -> ssl.SSLContext:
-    """The TLS context for `verify`: a given context as is (or made by a given factory, when
-    first needed); a path: verified against the CA bundle file or directory there; True:
-    verified against ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when `trust_env` and they are set,
-    else certifi's CAs (the system's without certifi); False: no certificate or host checks."""
-    if isinstance(verify, ssl.SSLContext):
-        return verify
-    if isinstance(verify, bool):
-        pass
-    elif isinstance(verify, (str, os.PathLike)):
-        context = ssl.create_default_context(**_ca_location(verify, f"verify={verify!r}"))
-        context.set_alpn_protocols(["http/1.1"])
-        return context
-    elif callable(verify):
-        return verify()
-    else:
-        raise UsageTypeError(
-            f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not "
-            f"{type(verify).__name__}", argument="verify")
-    if verify:
-        locations: dict[str, Any] = {}
-        if trust_env:
-            for name, key in (("SSL_CERT_FILE", "cafile"), ("SSL_CERT_DIR", "capath")):
-                value = os.environ.get(name)
-                if value:
-                    location = os.path.expanduser(value)
-                    if not os.path.exists(location):
-                        raise UsageError(f"{name}={value!r} does not exist", argument="verify")
-                    locations[key] = location
-        if locations:
-            context = ssl.create_default_context(**locations)
-        else:
-            try:
-                import certifi
-            except ImportError:  # pragma: no cover - certifi comes with httpx
-                context = ssl.create_default_context()
-            else:
-                context = ssl.create_default_context(cafile=certifi.where())
-    else:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(["http/1.1"])
-    return context
 
 
 @functools.lru_cache(maxsize=512)
@@ -154,13 +97,6 @@ def _parse_url(url: str) -> tuple[Origin, str, str]:
     return (scheme, host, port), target, authority
 
 
-def _content_encoding(head: ResponseHead) -> str | None:
-    values = [value for name, value in head.headers if name == "content-encoding"]
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else ",".join(values)
-
-
 class ConnectionPool:
     """HTTP/1.1 keep-alive connections keyed by (scheme, host, port), on one backend.
 
@@ -186,14 +122,7 @@ class ConnectionPool:
             raise UsageError(
                 "max_keepalive_connections must be >= 0", argument="max_keepalive_connections"
             )
-        if not isinstance(verify, (bool, str, os.PathLike, ssl.SSLContext)) and not callable(
-            verify
-        ):
-            raise UsageTypeError(
-                f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not "
-                f"{type(verify).__name__}", argument="verify")
-        if isinstance(verify, (str, os.PathLike)):
-            _ca_location(verify, f"verify={verify!r}")  # a wrong path fails here, not later
+        check_verify(verify)
         self._backend = backend
         self._now = backend.now
         self._timeouts = timeouts if timeouts is not None else Timeouts()
@@ -546,183 +475,3 @@ def _with_header(request: Request, name: str, value: str) -> Request:
                    request.body)
 
 
-_OPEN = 0
-_COMPLETE = 1
-_CLOSED = 2
-
-
-class PooledResponse:
-    """A response whose head arrived; its body is read with `receive`/`read`, then closed.
-
-    `receive` answers the next piece of the decoded body (gzip/deflate undone, at most
-    `_content.PIECE` bytes) as soon as a socket read brought some; ``b""`` means the body
-    ended. The connection goes back to the pool when the body ends; `aclose` before that
-    closes the socket instead, and `finish(grace)` waits a bounded time for the end first. Any
-    error or cancellation inside `receive` closes the socket too. `async for piece in
-    response` and `async with response` work as expected.
-    """
-
-    __slots__ = ("_conn", "_decoder", "_pool", "_read_timeout", "_state", "head")
-
-    def __init__(
-        self,
-        pool: ConnectionPool,
-        conn: HTTP11Connection,
-        head: ResponseHead,
-        read_timeout: float | None,
-        decode: bool = True,
-    ) -> None:
-        self.head = head
-        self._pool = pool
-        self._conn: HTTP11Connection | None = conn
-        self._read_timeout = read_timeout
-        self._decoder: ContentDecoder | None = None
-        if decode:
-            encoding = _content_encoding(head)
-            if encoding is not None:
-                self._decoder = make_decoder(
-                    encoding, f"the HTTP {head.status} response from {head.request.url}")
-        self._state = _OPEN
-
-    @property
-    def complete(self) -> bool:
-        """True once the whole body was received."""
-        return self._state == _COMPLETE
-
-    @property
-    def closed(self) -> bool:
-        """True once the response no longer holds a connection (ended, closed or failed)."""
-        return self._conn is None
-
-    async def receive(self) -> bytes:
-        """The next piece of the decoded body: all that one socket read brought (bounded when
-        decompressing); ``b""`` at the end."""
-        decoder = self._decoder
-        conn = self._conn
-        if conn is None:
-            if self._state == _COMPLETE:
-                return b"" if decoder is None else decoder.finish()
-            raise UsageError(
-                f"the response from {self.head.request.url} was closed before its body ended"
-            )
-        try:
-            if decoder is not None and decoder.pending:
-                data = decoder.decode(b"")
-                if data:
-                    return data
-            while True:
-                raw = await conn.receive_body(self._read_timeout)
-                if conn.body_done:
-                    self._state = _COMPLETE
-                    self._conn = None
-                    self._pool._release(conn, self.head)
-                    if decoder is None:
-                        return raw
-                    data = decoder.decode(raw) if raw else b""
-                    return data or decoder.finish()
-                if decoder is None:
-                    return raw
-                data = decoder.decode(raw)
-                if data:
-                    return data
-        except BaseException:
-            self._abort()
-            raise
-
-    async def read(self) -> bytes:
-        """The rest of the decoded body."""
-        parts: list[bytes] = []
-        while True:
-            piece = await self.receive()
-            if not piece:
-                return b"".join(parts)
-            parts.append(piece)
-
-    async def finish(self, grace: float) -> None:
-        """The caller has what it needs (a stream's end marker came): wait at most `grace`
-        seconds for the rest of the body, to reuse the connection, else close it. Never
-        raises for what the server does then (a drop, junk, silence)."""
-        conn = self._conn
-        if conn is None:
-            return
-        now = self._pool._now
-        until = now() + grace
-        if conn.drain_buffered():
-            self._state = _COMPLETE
-            self._conn = None
-            if await self._pool._learn_stream_keepalive(conn, until):
-                self._pool._release(conn, self.head)
-            else:
-                self._pool._discard(conn)
-            return
-        try:
-            while not conn.body_done:
-                left = until - now()
-                if left <= 0:
-                    break
-                await conn.receive_body(left)
-        except InferenceError:
-            pass
-        except BaseException:
-            self._abort()
-            raise
-        if conn.body_done:
-            self._state = _COMPLETE
-            self._conn = None
-            if await self._pool._learn_stream_keepalive(conn, until):
-                self._pool._release(conn, self.head)
-            else:
-                self._pool._discard(conn)
-        else:
-            self._abort()
-
-    async def aclose(self) -> None:
-        """Release the connection: back to the pool if the body ended, else closed. Idempotent.
-
-        Performs no I/O and never blocks, so it is safe in a cancelled task or trio scope.
-        """
-        conn = self._conn
-        if conn is None:
-            return
-        self._conn = None
-        if self._state == _OPEN:
-            self._state = _CLOSED
-        if conn.drain_buffered():
-            self._pool._release(conn, self.head)
-        else:
-            self._pool._discard(conn)
-
-    def close_nowait(self) -> None:
-        """`aclose` for finalizers: the socket is closed at once unless the body had ended."""
-        conn = self._conn
-        if conn is not None:
-            self._conn = None
-            if self._state == _OPEN:
-                self._state = _CLOSED
-            self._pool._discard(conn)
-
-    def _abort(self) -> None:
-        conn = self._conn
-        if conn is not None:
-            self._conn = None
-            self._state = _CLOSED
-            self._pool._discard(conn)
-
-    def __aiter__(self) -> PooledResponse:
-        return self
-
-    async def __anext__(self) -> bytes:
-        piece = await self.receive()
-        if not piece:
-            raise StopAsyncIteration
-        return piece
-
-    async def __aenter__(self) -> PooledResponse:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    def __repr__(self) -> str:
-        state = ("open", "complete", "closed")[self._state]
-        return f"<PooledResponse {self.head.status} {self.head.request.url} {state}>"

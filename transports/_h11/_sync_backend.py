@@ -113,17 +113,18 @@ class SyncBackend:
             raise StreamTimeout from None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if ssl_context is not None:
-                if deadline is not None:
-                    sock.settimeout(max(deadline - time.monotonic(), 1e-3))
-                try:
-                    sock = ssl_context.wrap_socket(sock, server_hostname=server_hostname)
-                except TimeoutError:
-                    raise TLSTimeout from None
         except BaseException:
             sock.close()
             raise
-        return SyncStream(sock, sock.gettimeout())
+        stream = SyncStream(sock, sock.gettimeout())
+        if ssl_context is None:
+            return stream
+        left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+        try:
+            return await self.start_tls(stream, ssl_context, server_hostname or host, left)
+        except BaseException:
+            sock.close()
+            raise
 
     async def start_tls(
         self,
