@@ -17,14 +17,13 @@ Deviations, on purpose:
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any
 
 from ._errors import MalformedResponseError
 from ._models import (
     Model,
-    field,
+    child,
     load_json_body,
-    model_list,
     raise_for_error_object,
     shape_error,
     with_received,
@@ -51,12 +50,13 @@ __all__ = [
     "ChatCompletionStreamOutputUsage",
     "parse_arguments_json",
     "parse_chat_completion",
+    "parse_chunk",
 ]
 
 
-def _reasoning(raw: dict[str, Any]) -> Any:
-    value = raw.get("reasoning")
-    return raw.get("reasoning_content") if value is None else value
+def _reasoning(obj: dict[str, Any]) -> Any:
+    value = dict.get(obj, "reasoning")
+    return dict.get(obj, "reasoning_content") if value is None else value
 
 
 def parse_arguments_json(arguments: Any) -> Any:
@@ -86,41 +86,26 @@ class ChatCompletionOutputFunctionDefinition(Model):
     """The function of a tool call: ``name`` and ``arguments`` (a JSON string)."""
 
     __slots__ = ()
-    _fields = ("arguments", "name", "description")
 
-    arguments: str = field("arguments")
-    name: str = field("name")
-    description: str | None = field("description")
+    arguments: str
+    name: str
+    description: str | None
 
     def parse_arguments(self) -> Any:
         """``arguments`` parsed as JSON (see `parse_arguments_json`)."""
-        return parse_arguments_json(self._raw.get("arguments"))
-
-
-_EMPTY_FUNCTION = ChatCompletionOutputFunctionDefinition({})
+        return parse_arguments_json(dict.get(self, "arguments"))
 
 
 class ChatCompletionOutputToolCall(Model):
     """A complete tool call (``id``, ``type``, ``function``)."""
 
-    __slots__ = ("function",)
-    _fields = ("function", "id", "type")
-    _children = frozenset({"function"})
+    __slots__ = ()
 
-    function: ChatCompletionOutputFunctionDefinition
-    id: str = field("id")
-    type: str = field("type")
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("tool_calls[]", raw)
-        self._raw = raw
-        function = raw.get("function")
-        self.function = (
-            _EMPTY_FUNCTION
-            if function is None
-            else ChatCompletionOutputFunctionDefinition(function)
-        )
+    function: ChatCompletionOutputFunctionDefinition = child(
+        ChatCompletionOutputFunctionDefinition, required=True
+    )
+    id: str
+    type: str
 
     def parse_arguments(self) -> Any:
         """The function's ``arguments`` parsed as JSON; `MalformedResponseError` if invalid."""
@@ -128,139 +113,90 @@ class ChatCompletionOutputToolCall(Model):
 
 
 class ChatCompletionOutputTopLogprob(Model):
-    __slots__ = ()
-    _fields = ("logprob", "token")
+    """One of the most likely tokens at a position, with its log-probability."""
 
-    logprob: float = field("logprob")
-    token: str = field("token")
+    __slots__ = ()
+
+    logprob: float
+    token: str
 
 
 class ChatCompletionOutputLogprob(Model):
-    __slots__ = ("top_logprobs",)
-    _fields = ("logprob", "token", "top_logprobs")
-    _children = frozenset({"top_logprobs"})
+    """A generated token's log-probability, and the most likely tokens at its position."""
 
-    logprob: float = field("logprob")
-    token: str = field("token")
-    top_logprobs: list[ChatCompletionOutputTopLogprob]
+    __slots__ = ()
 
-    _top: ClassVar[type[ChatCompletionOutputTopLogprob]] = ChatCompletionOutputTopLogprob
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("logprobs.content[]", raw)
-        self._raw = raw
-        top = raw.get("top_logprobs")
-        self.top_logprobs = [] if top is None else model_list(self._top, top, "top_logprobs")
+    logprob: float
+    token: str
+    top_logprobs: list[ChatCompletionOutputTopLogprob] = child(
+        ChatCompletionOutputTopLogprob, many=True, required=True
+    )
 
 
 class ChatCompletionOutputLogprobs(Model):
-    __slots__ = ("content",)
-    _fields = ("content",)
-    _children = frozenset({"content"})
+    """The log-probabilities of a choice's tokens."""
 
-    content: list[ChatCompletionOutputLogprob]
+    __slots__ = ()
 
-    _item: ClassVar[type[ChatCompletionOutputLogprob]] = ChatCompletionOutputLogprob
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("logprobs", raw)
-        self._raw = raw
-        content = raw.get("content")
-        self.content = (
-            [] if content is None else model_list(self._item, content, "logprobs.content")
-        )
+    content: list[ChatCompletionOutputLogprob] = child(
+        ChatCompletionOutputLogprob, many=True, required=True
+    )
 
 
 class ChatCompletionOutputMessage(Model):
     """The generated message: ``content``, ``tool_calls``, ``reasoning``."""
 
-    __slots__ = ("tool_calls",)
-    _fields = ("role", "content", "reasoning", "tool_call_id", "tool_calls")
-    _children = frozenset({"tool_calls"})
+    __slots__ = ()
+    _computed = ("reasoning",)
 
-    role: str = field("role")
-    content: str | None = field("content")
-    tool_call_id: str | None = field("tool_call_id")
-    tool_calls: list[ChatCompletionOutputToolCall] | None
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("message", raw)
-        self._raw = raw
-        calls = raw.get("tool_calls")
-        self.tool_calls = (
-            None if calls is None else model_list(ChatCompletionOutputToolCall, calls, "tool_calls")
-        )
+    role: str
+    content: str | None
+    tool_call_id: str | None
+    tool_calls: list[ChatCompletionOutputToolCall] | None = child(
+        ChatCompletionOutputToolCall, many=True
+    )
 
     @property
     def reasoning(self) -> str | None:
         """``reasoning``, or ``reasoning_content`` (vLLM, llama.cpp) when it is missing."""
-        value: str | None = _reasoning(self._raw)
+        value: str | None = _reasoning(self)
         return value
-
-
-_EMPTY_MESSAGE = ChatCompletionOutputMessage({})
 
 
 class ChatCompletionOutputComplete(Model):
     """One choice of a chat completion."""
 
-    __slots__ = ("logprobs", "message")
-    _fields = ("finish_reason", "index", "message", "logprobs")
-    _children = frozenset({"message", "logprobs"})
+    __slots__ = ()
 
-    finish_reason: str = field("finish_reason")
-    index: int = field("index")
-    message: ChatCompletionOutputMessage
-    logprobs: ChatCompletionOutputLogprobs | None
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("choices[]", raw)
-        self._raw = raw
-        message = raw.get("message")
-        self.message = _EMPTY_MESSAGE if message is None else ChatCompletionOutputMessage(message)
-        logprobs = raw.get("logprobs")
-        self.logprobs = None if logprobs is None else ChatCompletionOutputLogprobs(logprobs)
+    finish_reason: str
+    index: int
+    message: ChatCompletionOutputMessage = child(ChatCompletionOutputMessage, required=True)
+    logprobs: ChatCompletionOutputLogprobs | None = child(ChatCompletionOutputLogprobs)
 
 
 class ChatCompletionOutputUsage(Model):
     """Token counts. Provider details (``prompt_tokens_details``...) are extras."""
 
     __slots__ = ()
-    _fields = ("completion_tokens", "prompt_tokens", "total_tokens")
 
-    completion_tokens: int = field("completion_tokens")
-    prompt_tokens: int = field("prompt_tokens")
-    total_tokens: int = field("total_tokens")
+    completion_tokens: int
+    prompt_tokens: int
+    total_tokens: int
 
 
 class ChatCompletionOutput(Model):
     """A (non-stream) chat completion."""
 
-    __slots__ = ("choices", "usage")
-    _fields = ("choices", "created", "id", "model", "system_fingerprint", "usage")
-    _children = frozenset({"choices", "usage"})
+    __slots__ = ()
 
-    choices: list[ChatCompletionOutputComplete]
-    created: int = field("created")
-    id: str = field("id")
-    model: str = field("model")
-    system_fingerprint: str = field("system_fingerprint")
-    usage: ChatCompletionOutputUsage | None
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("chat completion", raw)
-        self._raw = raw
-        choices = raw.get("choices")
-        self.choices = (
-            [] if choices is None else model_list(ChatCompletionOutputComplete, choices, "choices")
-        )
-        usage = raw.get("usage")
-        self.usage = None if usage is None else ChatCompletionOutputUsage(usage)
+    choices: list[ChatCompletionOutputComplete] = child(
+        ChatCompletionOutputComplete, many=True, required=True
+    )
+    created: int
+    id: str
+    model: str
+    system_fingerprint: str
+    usage: ChatCompletionOutputUsage | None = child(ChatCompletionOutputUsage)
 
 
 # -- stream --------------------------------------------------------------------------------------
@@ -270,70 +206,42 @@ class ChatCompletionStreamOutputFunction(Model):
     """A piece of a streamed tool call's function: ``name`` (first piece), ``arguments``."""
 
     __slots__ = ()
-    _fields = ("arguments", "name")
 
-    arguments: str = field("arguments")
-    name: str | None = field("name")
-
-
-_EMPTY_STREAM_FUNCTION = ChatCompletionStreamOutputFunction({})
+    arguments: str
+    name: str | None
 
 
 class ChatCompletionStreamOutputDeltaToolCall(Model):
     """A tool-call delta; `ToolCallAccumulator` assembles them into complete calls."""
 
-    __slots__ = ("function",)
-    _fields = ("function", "id", "index", "type")
-    _children = frozenset({"function"})
+    __slots__ = ()
 
-    function: ChatCompletionStreamOutputFunction
-    id: str = field("id")
-    index: int = field("index")
-    type: str = field("type")
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("delta.tool_calls[]", raw)
-        self._raw = raw
-        function = raw.get("function")
-        self.function = (
-            _EMPTY_STREAM_FUNCTION
-            if function is None
-            else ChatCompletionStreamOutputFunction(function)
-        )
+    function: ChatCompletionStreamOutputFunction = child(
+        ChatCompletionStreamOutputFunction, required=True
+    )
+    id: str
+    index: int
+    type: str
 
 
 class ChatCompletionStreamOutputDelta(Model):
     """What a chunk adds to a choice: ``content``, ``reasoning``, ``tool_calls``..."""
 
-    __slots__ = ("tool_calls",)
-    _fields = ("role", "content", "reasoning", "tool_call_id", "tool_calls")
-    _children = frozenset({"tool_calls"})
+    __slots__ = ()
+    _computed = ("reasoning",)
 
-    role: str = field("role")
-    content: str | None = field("content")
-    tool_call_id: str | None = field("tool_call_id")
-    tool_calls: list[ChatCompletionStreamOutputDeltaToolCall] | None
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("delta", raw)
-        self._raw = raw
-        calls = raw.get("tool_calls")
-        self.tool_calls = (
-            None
-            if calls is None
-            else model_list(ChatCompletionStreamOutputDeltaToolCall, calls, "delta.tool_calls")
-        )
+    role: str
+    content: str | None
+    tool_call_id: str | None
+    tool_calls: list[ChatCompletionStreamOutputDeltaToolCall] | None = child(
+        ChatCompletionStreamOutputDeltaToolCall, many=True
+    )
 
     @property
     def reasoning(self) -> str | None:
         """``reasoning``, or ``reasoning_content`` (vLLM, llama.cpp) when it is missing."""
-        value: str | None = _reasoning(self._raw)
+        value: str | None = _reasoning(self)
         return value
-
-
-_EMPTY_DELTA = ChatCompletionStreamOutputDelta({})
 
 
 class ChatCompletionStreamOutputTopLogprob(ChatCompletionOutputTopLogprob):
@@ -346,36 +254,35 @@ class ChatCompletionStreamOutputLogprob(ChatCompletionOutputLogprob):
     """A token's log-probability in a streamed chunk (same shape as in a complete output)."""
 
     __slots__ = ()
-    _top = ChatCompletionStreamOutputTopLogprob
+
+    top_logprobs: list[ChatCompletionStreamOutputTopLogprob] = child(  # type: ignore[assignment]
+        ChatCompletionStreamOutputTopLogprob, many=True, required=True
+    )
 
 
 class ChatCompletionStreamOutputLogprobs(ChatCompletionOutputLogprobs):
     """The log-probabilities of a streamed chunk (same shape as in a complete output)."""
 
     __slots__ = ()
-    _item = ChatCompletionStreamOutputLogprob
+
+    content: list[ChatCompletionStreamOutputLogprob] = child(  # type: ignore[assignment]
+        ChatCompletionStreamOutputLogprob, many=True, required=True
+    )
 
 
 class ChatCompletionStreamOutputChoice(Model):
     """One choice of a chunk: its ``delta`` and, on the last chunk, ``finish_reason``."""
 
-    __slots__ = ("delta", "logprobs")
-    _fields = ("delta", "index", "finish_reason", "logprobs")
-    _children = frozenset({"delta", "logprobs"})
+    __slots__ = ()
 
-    delta: ChatCompletionStreamOutputDelta
-    index: int = field("index")
-    finish_reason: str | None = field("finish_reason")
-    logprobs: ChatCompletionStreamOutputLogprobs | None
+    delta: ChatCompletionStreamOutputDelta = child(ChatCompletionStreamOutputDelta, required=True)
+    index: int
+    finish_reason: str | None
+    logprobs: ChatCompletionStreamOutputLogprobs | None = child(ChatCompletionStreamOutputLogprobs)
 
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("choices[]", raw)
-        self._raw = raw
-        delta = raw.get("delta")
-        self.delta = _EMPTY_DELTA if delta is None else ChatCompletionStreamOutputDelta(delta)
-        logprobs = raw.get("logprobs")
-        self.logprobs = None if logprobs is None else ChatCompletionStreamOutputLogprobs(logprobs)
+    @classmethod
+    def _from_json(cls, raw: dict[str, Any]) -> ChatCompletionStreamOutputChoice:
+        return _stream_choice(raw)
 
 
 class ChatCompletionStreamOutputUsage(ChatCompletionOutputUsage):
@@ -386,62 +293,79 @@ class ChatCompletionStreamOutputUsage(ChatCompletionOutputUsage):
 
 _Choice = ChatCompletionStreamOutputChoice
 _Delta = ChatCompletionStreamOutputDelta
-_Logprobs = ChatCompletionStreamOutputLogprobs
 _StreamUsage = ChatCompletionStreamOutputUsage
-_new = object.__new__
+_delta_from_json = ChatCompletionStreamOutputDelta._from_json
+_logprobs_from_json = ChatCompletionStreamOutputLogprobs._from_json
 
 
 def _stream_choice(raw: Any) -> ChatCompletionStreamOutputChoice:
-    """`ChatCompletionStreamOutputChoice(raw)` without the two ``__init__`` calls when the
-    delta has no tool calls (every chunk of a text stream): the hot path of chat streaming."""
+    """A typed choice from its JSON, flat: the hot path of chat streaming."""
     if raw.__class__ is not dict:
         raise shape_error("choices[]", raw)
-    choice = _new(_Choice)
-    choice._raw = raw
     delta = raw.get("delta")
-    if delta.__class__ is dict and "tool_calls" not in delta:
-        built = _new(_Delta)
-        built._raw = delta
-        built.tool_calls = None
-        choice.delta = built
-    else:
-        choice.delta = _EMPTY_DELTA if delta is None else _Delta(delta)
+    if delta.__class__ is dict:
+        raw["delta"] = _Delta(delta) if "tool_calls" not in delta else _delta_from_json(delta)
+    elif delta is not None:
+        raise shape_error("delta", delta)
     logprobs = raw.get("logprobs")
-    choice.logprobs = None if logprobs is None else _Logprobs(logprobs)
-    return choice
+    if logprobs is not None:
+        if logprobs.__class__ is not dict:
+            raise shape_error("logprobs", logprobs)
+        raw["logprobs"] = _logprobs_from_json(logprobs)
+    return _Choice(raw)
 
 
 class ChatCompletionStreamOutput(Model):
     """One chunk of a chat-completion stream. ``choices`` is ``[]`` on a usage-only chunk."""
 
-    __slots__ = ("choices", "usage")
-    _fields = ("choices", "created", "id", "model", "system_fingerprint", "usage")
-    _children = frozenset({"choices", "usage"})
+    __slots__ = ()
 
-    choices: list[ChatCompletionStreamOutputChoice]
-    created: int = field("created")
-    id: str = field("id")
-    model: str = field("model")
-    system_fingerprint: str = field("system_fingerprint")
-    usage: ChatCompletionStreamOutputUsage | None
+    choices: list[ChatCompletionStreamOutputChoice] = child(
+        ChatCompletionStreamOutputChoice, many=True, required=True
+    )
+    created: int
+    id: str
+    model: str
+    system_fingerprint: str
+    usage: ChatCompletionStreamOutputUsage | None = child(ChatCompletionStreamOutputUsage)
 
-    def __init__(self, raw: dict[str, Any]) -> None:
-        # The hot path of chat streaming: keep it flat.
-        if raw.__class__ is not dict:
-            raise shape_error("chat completion chunk", raw)
-        self._raw = raw
-        choices = raw.get("choices")
-        if choices.__class__ is list:
-            if len(choices) == 1:
-                self.choices = [_stream_choice(choices[0])]
+    @classmethod
+    def _from_json(cls, raw: dict[str, Any]) -> ChatCompletionStreamOutput:
+        return parse_chunk(raw)
+
+
+def parse_chunk(raw: dict[str, Any]) -> ChatCompletionStreamOutput:
+    """A typed chunk from its parsed JSON object (taking ownership of it), flat: the hot path
+    of chat streaming."""
+    choices = raw.get("choices")
+    if choices.__class__ is list:
+        if len(choices) == 1:
+            # One text choice, inline: what almost every chunk is.
+            choice = choices[0]
+            delta = choice.get("delta") if choice.__class__ is dict else None
+            if (
+                delta.__class__ is dict
+                and "tool_calls" not in delta
+                and choice.get("logprobs") is None
+            ):
+                choice["delta"] = _Delta(delta)
+                choices[0] = _Choice(choice)
             else:
-                self.choices = [_stream_choice(c) for c in choices]
-        elif choices is None:
-            self.choices = []
+                choices[0] = _stream_choice(choice)
         else:
-            raise shape_error("choices[]", choices)
-        usage = raw.get("usage")
-        self.usage = None if usage is None else _StreamUsage(usage)
+            for i, choice in enumerate(choices):
+                choices[i] = _stream_choice(choice)
+    elif choices is not None:
+        raise shape_error("choices[]", choices)
+    usage = raw.get("usage")
+    if usage is not None:
+        if usage.__class__ is not dict:
+            raise shape_error("usage", usage)
+        raw["usage"] = _StreamUsage(usage)
+    return _Chunk(raw)
+
+
+_Chunk = ChatCompletionStreamOutput
 
 
 def parse_chat_completion(body: bytes) -> ChatCompletionOutput:
@@ -456,8 +380,8 @@ def parse_chat_completion(body: bytes) -> ChatCompletionOutput:
         raise MalformedResponseError(
             f"chat completion: expected a JSON object, got {type(obj).__name__}", received=body
         )
-    raise_for_error_object(obj)
+    raise_for_error_object(obj, "chat completion")
     try:
-        return ChatCompletionOutput(obj)
+        return ChatCompletionOutput._from_json(obj)
     except MalformedResponseError as exc:
         raise with_received(exc, body) from None

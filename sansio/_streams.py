@@ -41,11 +41,12 @@ from ._chat_types import (
     ChatCompletionOutputToolCall,
     ChatCompletionStreamOutput,
     ChatCompletionStreamOutputDeltaToolCall,
+    parse_chunk,
 )
 from ._errors import IncompleteStreamError, MalformedResponseError, in_stream_error
 from ._models import shape_error, with_received
 from ._sse import ServerSentEvent, SSEDecoder
-from ._textgen_types import TextGenerationStreamOutput
+from ._textgen_types import TextGenerationStreamOutput, parse_stream_event
 
 __all__ = [
     "ChatCompletionStreamDecoder",
@@ -225,7 +226,7 @@ class ChatCompletionStreamDecoder(_JSONEventDecoder[ChatCompletionStreamOutput])
         self, max_line_size: int = _DEFAULT_LINE, max_event_size: int = _DEFAULT_EVENT
     ) -> None:
         super().__init__(max_line_size, max_event_size)
-        self._item = ChatCompletionStreamOutput
+        self._item = parse_chunk
 
 
 def _token_text(obj: dict[str, Any]) -> str | None:
@@ -283,7 +284,7 @@ class TextGenerationStreamDecoder(_JSONEventDecoder[T]):
     ) -> None:
         super().__init__(max_line_size, max_event_size)
         item: Callable[[dict[str, Any]], Any] = (
-            TextGenerationStreamOutput if details else _token_text
+            parse_stream_event if details else _token_text
         )
         self._item = item
 
@@ -442,7 +443,7 @@ class CompletionStreamDecoder(_JSONEventDecoder[T]):
             raw["top_tokens"] = tops
         raw["completion"] = obj
         if finish_reason is None:
-            out.append(TextGenerationStreamOutput(raw))
+            out.append(parse_stream_event(raw))
             return
         raw["generated_text"] = "".join(self._texts)
         details = raw["details"] = {
@@ -453,13 +454,13 @@ class CompletionStreamDecoder(_JSONEventDecoder[T]):
         usage = obj.get("usage")
         if usage.__class__ is dict:
             _fill_usage(details, usage)
-            out.append(TextGenerationStreamOutput(raw))
+            out.append(parse_stream_event(raw))
         else:
             self._pending = raw
 
     def _flush(self, out: list[Any]) -> None:
         if self._pending is not None:
-            out.append(TextGenerationStreamOutput(self._pending))
+            out.append(parse_stream_event(self._pending))
             self._pending = None
 
     def _end(self, out: list[Any]) -> None:
@@ -490,7 +491,7 @@ class _PendingCall:
         self.function_extra: dict[str, Any] = {}
 
     def add(self, delta: ChatCompletionStreamOutputDeltaToolCall) -> None:
-        raw = delta._raw
+        raw = delta
         if self.id is None:
             self.id = raw.get("id")
         if self.type is None:
@@ -498,7 +499,7 @@ class _PendingCall:
         for key, value in raw.items():
             if key not in ("id", "index", "type", "function"):
                 self.extra[key] = value
-        function = delta.function._raw
+        function = delta.function
         if self.name is None:
             self.name = function.get("name")
         arguments = function.get("arguments")
@@ -523,7 +524,7 @@ class _PendingCall:
             },
         }
         raw.update(self.extra)
-        return ChatCompletionOutputToolCall(raw)
+        return ChatCompletionOutputToolCall._from_json(raw)
 
 
 class ToolCallAccumulator:
@@ -554,14 +555,14 @@ class ToolCallAccumulator:
         """Take one chunk; return the tool calls it completes."""
         done: list[ChatCompletionOutputToolCall] = []
         for choice in chunk.choices:
-            choice_index = choice._raw.get("index")
+            choice_index = dict.get(choice, "index")
             if not isinstance(choice_index, int):
                 choice_index = 0
             deltas = choice.delta.tool_calls
             if deltas:
                 calls = self._calls.setdefault(choice_index, {})
                 for delta in deltas:
-                    key = delta._raw.get("index")
+                    key = dict.get(delta, "index")
                     if not isinstance(key, (int, str)):
                         self._unindexed -= 1
                         key = ("unindexed", self._unindexed)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from ._errors import MalformedResponseError
 from ._models import (
     Model,
-    field,
+    child,
     load_json_body,
     model_list,
     raise_for_error_object,
@@ -32,6 +32,7 @@ __all__ = [
     "TextGenerationStreamOutputStreamDetails",
     "TextGenerationStreamOutputToken",
     "parse_completion_as_text_generation",
+    "parse_stream_event",
     "parse_text_generation",
 ]
 
@@ -40,175 +41,144 @@ TextGenerationOutputFinishReason = Literal["length", "eos_token", "stop_sequence
 
 
 class TextGenerationOutputPrefillToken(Model):
-    __slots__ = ()
-    _fields = ("id", "logprob", "text")
+    """A prompt token (``details.prefill``, with ``decoder_input_details=True``)."""
 
-    id: int = field("id")
-    logprob: float | None = field("logprob")
-    text: str = field("text")
+    __slots__ = ()
+
+    id: int
+    logprob: float | None
+    text: str
 
 
 class TextGenerationOutputToken(Model):
+    """A generated token."""
+
     __slots__ = ()
-    _fields = ("id", "logprob", "special", "text")
 
-    id: int = field("id")
-    logprob: float = field("logprob")
-    special: bool = field("special")
-    text: str = field("text")
-
-
-def _token_lists(value: Any, what: str) -> list[list[TextGenerationOutputToken]]:
-    if value.__class__ is not list:
-        raise shape_error(what + "[]", value)
-    return [model_list(TextGenerationOutputToken, item, what) for item in value]
+    id: int
+    logprob: float
+    special: bool
+    text: str
 
 
 class TextGenerationOutputBestOfSequence(Model):
-    __slots__ = ("prefill", "tokens", "top_tokens")
-    _fields = (
-        "finish_reason",
-        "generated_text",
-        "generated_tokens",
-        "prefill",
-        "tokens",
-        "seed",
-        "top_tokens",
+    """One of the ``best_of`` sequences."""
+
+    __slots__ = ()
+
+    finish_reason: str
+    generated_text: str
+    generated_tokens: int
+    prefill: list[TextGenerationOutputPrefillToken] = child(
+        TextGenerationOutputPrefillToken, many=True, required=True
     )
-    _children = frozenset({"prefill", "tokens", "top_tokens"})
-
-    finish_reason: str = field("finish_reason")
-    generated_text: str = field("generated_text")
-    generated_tokens: int = field("generated_tokens")
-    prefill: list[TextGenerationOutputPrefillToken]
-    tokens: list[TextGenerationOutputToken]
-    seed: int | None = field("seed")
-    top_tokens: list[list[TextGenerationOutputToken]] | None
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("best_of_sequences[]", raw)
-        self._raw = raw
-        _init_details(self, raw)
+    tokens: list[TextGenerationOutputToken] = child(
+        TextGenerationOutputToken, many=True, required=True
+    )
+    seed: int | None
+    top_tokens: list[list[TextGenerationOutputToken]] | None = child(
+        TextGenerationOutputToken, many=2
+    )
 
 
 class TextGenerationOutputDetails(Model):
-    __slots__ = ("best_of_sequences", "prefill", "tokens", "top_tokens")
-    _fields = (
-        "finish_reason",
-        "generated_tokens",
-        "prefill",
-        "tokens",
-        "best_of_sequences",
-        "seed",
-        "top_tokens",
+    """The details of a generation (``details=True``)."""
+
+    __slots__ = ()
+
+    finish_reason: str
+    generated_tokens: int
+    prefill: list[TextGenerationOutputPrefillToken] = child(
+        TextGenerationOutputPrefillToken, many=True, required=True
     )
-    _children = frozenset({"prefill", "tokens", "best_of_sequences", "top_tokens"})
-
-    finish_reason: str = field("finish_reason")
-    generated_tokens: int = field("generated_tokens")
-    prefill: list[TextGenerationOutputPrefillToken]
-    tokens: list[TextGenerationOutputToken]
-    best_of_sequences: list[TextGenerationOutputBestOfSequence] | None
-    seed: int | None = field("seed")
-    top_tokens: list[list[TextGenerationOutputToken]] | None
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("details", raw)
-        self._raw = raw
-        _init_details(self, raw)
-        best = raw.get("best_of_sequences")
-        self.best_of_sequences = (
-            None
-            if best is None
-            else model_list(TextGenerationOutputBestOfSequence, best, "best_of_sequences")
-        )
-
-
-def _init_details(
-    obj: TextGenerationOutputDetails | TextGenerationOutputBestOfSequence, raw: dict[str, Any]
-) -> None:
-    prefill = raw.get("prefill")
-    obj.prefill = (
-        [] if prefill is None else model_list(TextGenerationOutputPrefillToken, prefill, "prefill")
+    tokens: list[TextGenerationOutputToken] = child(
+        TextGenerationOutputToken, many=True, required=True
     )
-    tokens = raw.get("tokens")
-    obj.tokens = [] if tokens is None else model_list(TextGenerationOutputToken, tokens, "tokens")
-    top = raw.get("top_tokens")
-    obj.top_tokens = None if top is None else _token_lists(top, "top_tokens")
+    best_of_sequences: list[TextGenerationOutputBestOfSequence] | None = child(
+        TextGenerationOutputBestOfSequence, many=True
+    )
+    seed: int | None
+    top_tokens: list[list[TextGenerationOutputToken]] | None = child(
+        TextGenerationOutputToken, many=2
+    )
 
 
 class TextGenerationOutput(Model):
     """A (non-stream) text generation: ``generated_text`` and, if asked for, ``details``."""
 
-    __slots__ = ("details",)
-    _fields = ("generated_text", "details")
-    _children = frozenset({"details"})
+    __slots__ = ()
 
-    generated_text: str = field("generated_text")
-    details: TextGenerationOutputDetails | None
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        if raw.__class__ is not dict:
-            raise shape_error("text generation", raw)
-        self._raw = raw
-        details = raw.get("details")
-        self.details = None if details is None else TextGenerationOutputDetails(details)
+    generated_text: str
+    details: TextGenerationOutputDetails | None = child(TextGenerationOutputDetails)
 
 
 class TextGenerationStreamOutputStreamDetails(Model):
-    __slots__ = ()
-    _fields = ("finish_reason", "generated_tokens", "input_length", "seed")
+    """The details on the last event of a stream (``details=True``)."""
 
-    finish_reason: str = field("finish_reason")
-    generated_tokens: int = field("generated_tokens")
-    input_length: int = field("input_length")
-    seed: int | None = field("seed")
+    __slots__ = ()
+
+    finish_reason: str
+    generated_tokens: int
+    input_length: int
+    seed: int | None
 
 
 class TextGenerationStreamOutputToken(Model):
     """A streamed token. ``id`` is -1 when the server does not say (OpenAI completions)."""
 
     __slots__ = ()
-    _fields = ("id", "logprob", "special", "text")
 
-    id: int = field("id")
-    logprob: float | None = field("logprob")
-    special: bool = field("special")
-    text: str = field("text")
+    id: int
+    logprob: float | None
+    special: bool
+    text: str
 
 
 _Token = TextGenerationStreamOutputToken
 _StreamDetails = TextGenerationStreamOutputStreamDetails
-_EMPTY_TOKEN = TextGenerationStreamOutputToken({})
 
 
 class TextGenerationStreamOutput(Model):
     """One event of a TGI token stream; the last one carries ``generated_text`` and
     ``details``."""
 
-    __slots__ = ("details", "token", "top_tokens")
-    _fields = ("index", "token", "details", "generated_text", "top_tokens")
-    _children = frozenset({"token", "details", "top_tokens"})
+    __slots__ = ()
 
-    index: int = field("index")
-    token: TextGenerationStreamOutputToken
-    details: TextGenerationStreamOutputStreamDetails | None
-    generated_text: str | None = field("generated_text")
-    top_tokens: list[TextGenerationStreamOutputToken] | None
+    index: int
+    token: TextGenerationStreamOutputToken = child(TextGenerationStreamOutputToken, required=True)
+    details: TextGenerationStreamOutputStreamDetails | None = child(
+        TextGenerationStreamOutputStreamDetails
+    )
+    generated_text: str | None
+    top_tokens: list[TextGenerationStreamOutputToken] | None = child(
+        TextGenerationStreamOutputToken, many=True
+    )
 
-    def __init__(self, raw: dict[str, Any]) -> None:
-        # The hot path of TGI streaming: keep it flat.
-        if raw.__class__ is not dict:
-            raise shape_error("text generation stream event", raw)
-        self._raw = raw
-        token = raw.get("token")
-        self.token = _EMPTY_TOKEN if token is None else _Token(token)
-        top = raw.get("top_tokens")
-        self.top_tokens = None if top is None else model_list(_Token, top, "top_tokens")
-        details = raw.get("details")
-        self.details = None if details is None else _StreamDetails(details)
+    @classmethod
+    def _from_json(cls, raw: dict[str, Any]) -> TextGenerationStreamOutput:
+        return parse_stream_event(raw)
+
+
+def parse_stream_event(raw: dict[str, Any]) -> TextGenerationStreamOutput:
+    """A typed stream event from its parsed JSON object (taking ownership of it), flat: the
+    hot path of TGI streaming."""
+    token = raw.get("token")
+    if token is not None:
+        if token.__class__ is not dict:
+            raise shape_error("token", token)
+        raw["token"] = _Token(token)
+    top = raw.get("top_tokens")
+    if top is not None:
+        raw["top_tokens"] = model_list(_Token, top, "top_tokens")
+    details = raw.get("details")
+    if details is not None:
+        if details.__class__ is not dict:
+            raise shape_error("details", details)
+        raw["details"] = _StreamDetails(details)
+    return _Event(raw)
+
+
+_Event = TextGenerationStreamOutput
 
 
 def parse_text_generation(body: bytes) -> TextGenerationOutput:
@@ -229,9 +199,9 @@ def parse_text_generation(body: bytes) -> TextGenerationOutput:
         raise MalformedResponseError(
             f"text generation: expected a JSON object, got {type(obj).__name__}", received=body
         )
-    raise_for_error_object(obj)
+    raise_for_error_object(obj, "text generation")
     try:
-        return TextGenerationOutput(obj)
+        return TextGenerationOutput._from_json(obj)
     except MalformedResponseError as exc:
         raise with_received(exc, body) from None
 
@@ -249,7 +219,7 @@ def parse_completion_as_text_generation(body: bytes) -> TextGenerationOutput:
         raise MalformedResponseError(
             f"completion: expected a JSON object, got {type(obj).__name__}", received=body
         )
-    raise_for_error_object(obj)
+    raise_for_error_object(obj, "completion")
     choices = obj.get("choices")
     if choices.__class__ is not list or not choices or choices[0].__class__ is not dict:
         raise MalformedResponseError(
@@ -270,4 +240,4 @@ def parse_completion_as_text_generation(body: bytes) -> TextGenerationOutput:
             "finish_reason": finish_reason,
             "generated_tokens": usage.get("completion_tokens"),
         }
-    return TextGenerationOutput(raw)
+    return TextGenerationOutput._from_json(raw)

@@ -39,6 +39,7 @@ from inferwire.sansio._errors import (
     InStreamError,
     MalformedResponseError,
     UnknownError,
+    UsageTypeError,
     ValidationError,
 )
 from inferwire.sansio._models import Model
@@ -190,15 +191,62 @@ def test_to_dict_is_a_copy() -> None:
     assert chunk.choices[0].delta.content == "Hi"
 
 
-def test_equality_and_hash() -> None:
+def test_equality_is_dict_equality() -> None:
+    """Results are dicts (as huggingface_hub's are): equal when their JSON is equal."""
     a = ChatCompletionStreamOutput.parse(copy.deepcopy(CHUNK))
     b = ChatCompletionStreamOutput.parse(copy.deepcopy(CHUNK))
     assert a == b
     assert a != ChatCompletionStreamOutput.parse({})
-    assert a != CHUNK  # a typed object is not its dict
-    assert ChatCompletionStreamOutputUsage.parse({}) != ChatCompletionOutputUsage.parse({})
+    assert a == CHUNK
+    assert isinstance(a, dict)
     with pytest.raises(TypeError):
         hash(a)
+
+
+def test_dict_reads_of_omitted_known_fields_are_none() -> None:
+    """The common loop ``chunk["choices"][0]["delta"]["content"]`` survives the last chunk
+    (OpenAI sends ``"delta": {}`` with the finish reason)."""
+    last = ChatCompletionStreamOutput.parse(
+        {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    )
+    assert last["choices"][0]["delta"]["content"] is None
+    assert last["choices"][0]["logprobs"] is None
+    assert last["usage"] is None
+    assert last["model"] is None
+    terse = ChatCompletionStreamOutput.parse({"choices": [{}]})
+    assert terse["choices"][0]["delta"]["content"] is None  # a required object reads as empty
+    assert terse["choices"][0].delta.tool_calls is None
+    assert ChatCompletionStreamOutput.parse({})["choices"] == []
+    assert TextGenerationStreamOutput.parse({})["token"]["text"] is None
+    with pytest.raises(KeyError):
+        last["not_a_field"]  # neither known nor sent: a dict's KeyError, as in huggingface_hub
+    assert "content" not in last["choices"][0]["delta"]  # what was sent stays visible
+    assert last.get("model") is None
+
+
+def test_every_type_builds_from_keywords() -> None:
+    token = TextGenerationOutputPrefillToken(id=1, text="a", logprob=None)
+    assert (token.id, token.text, token.logprob) == (1, "a", None)
+    assert token == {"id": 1, "text": "a", "logprob": None}
+    delta = ChatCompletionStreamOutputDelta(content="Hi", role="assistant")
+    chunk = ChatCompletionStreamOutput(
+        id="c", choices=[ChatCompletionStreamOutputChoice(index=0, delta=delta)]
+    )
+    assert chunk.choices[0].delta.content == "Hi"
+    assert chunk["choices"][0]["delta"]["content"] == "Hi"
+    assert ChatCompletionOutputUsage().total_tokens is None
+    for cls in SCHEMA:
+        assert cls().to_dict() == {}
+
+
+def test_json_dumps_writes_what_the_server_sent() -> None:
+    chunk = ChatCompletionStreamOutput.parse(copy.deepcopy(CHUNK))
+    assert json.loads(json.dumps(chunk)) == CHUNK
+    out = parse_text_generation(
+        b'{"generated_text": "x", "details": {"finish_reason": "length", "tokens": '
+        b'[{"id": 1, "text": "x", "logprob": -0.5, "special": false}]}}'
+    )
+    assert json.loads(json.dumps(out))["details"]["tokens"][0]["logprob"] == -0.5
 
 
 def test_repr_readable_and_bounded() -> None:
@@ -220,8 +268,20 @@ def test_immutable() -> None:
     chunk = ChatCompletionStreamOutput.parse(copy.deepcopy(CHUNK))
     with pytest.raises(AttributeError):
         chunk.id = "x"  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        chunk["id"] = "x"  # type: ignore[index]
+    mutations = [
+        lambda: chunk.__setitem__("id", "x"),
+        lambda: chunk.__delitem__("id"),
+        lambda: chunk.update(id="x"),
+        lambda: chunk.pop("id"),
+        chunk.popitem,
+        chunk.clear,
+        lambda: chunk.setdefault("new", 1),
+        lambda: chunk.__ior__({"id": "x"}),
+    ]
+    for mutate in mutations:
+        with pytest.raises(UsageTypeError, match="read-only"):
+            mutate()
+    assert chunk == CHUNK
 
 
 def test_pickle_and_copy() -> None:
@@ -239,12 +299,16 @@ def test_pickle_and_copy() -> None:
         (ChatCompletionStreamOutput, {"choices": [1]}, "choices"),
         (ChatCompletionStreamOutput, {"choices": [{"delta": "x"}]}, "delta"),
         (ChatCompletionStreamOutput, {"choices": [{"delta": {"tool_calls": {}}}]}, "tool_calls"),
-        (ChatCompletionStreamOutput, {"usage": 3}, "ChatCompletionStreamOutputUsage"),
+        (ChatCompletionStreamOutput, {"usage": 3}, "usage"),
         (ChatCompletionOutput, {"choices": [{"message": []}]}, "message"),
-        (ChatCompletionOutput, {"choices": [{"logprobs": {"content": [5]}}]}, "logprobs"),
-        (TextGenerationStreamOutput, {"token": "t"}, "TextGenerationStreamOutputToken"),
+        (
+            ChatCompletionOutput,
+            {"choices": [{"logprobs": {"content": [5]}}]},
+            "ChatCompletionOutputLogprobs.content",
+        ),
+        (TextGenerationStreamOutput, {"token": "t"}, "token"),
         (TextGenerationStreamOutput, {"top_tokens": {}}, "top_tokens"),
-        (TextGenerationOutput, {"details": {"tokens": [[]]}}, "TextGenerationOutputToken"),
+        (TextGenerationOutput, {"details": {"tokens": [[]]}}, "tokens"),
         (TextGenerationOutput, {"details": {"top_tokens": [1]}}, "top_tokens"),
     ],
 )
@@ -539,3 +603,34 @@ def test_parse_completion_as_text_generation() -> None:
             parse_completion_as_text_generation(bad)
     with pytest.raises(InStreamError):
         parse_completion_as_text_generation(b'{"error": "boom"}')
+
+
+def test_every_result_type_is_importable_from_inferwire() -> None:
+    """As from huggingface_hub: ``from inferwire import ChatCompletionStreamOutput``."""
+    import inferwire
+    import inferwire.sansio as core
+
+    types = [
+        name
+        for name in core.__all__
+        if isinstance(getattr(core, name), type) and issubclass(getattr(core, name), Model)
+    ]
+    assert len(types) >= 26
+    for name in types:
+        assert name in inferwire.__all__, name
+        assert getattr(inferwire, name) is getattr(core, name)
+
+
+def test_huggingface_hub_output_type_names_exist_here() -> None:
+    """Every output type huggingface_hub exports for the tasks inferwire has."""
+    import huggingface_hub
+
+    import inferwire
+
+    names = [
+        name
+        for name in dir(huggingface_hub)
+        if name.startswith(("ChatCompletion", "TextGeneration")) and "Output" in name
+    ]
+    assert len(names) >= 27
+    assert [name for name in names if not hasattr(inferwire, name)] == []
