@@ -339,9 +339,13 @@ class CompletionStreamDecoder(_JSONEventDecoder[T]):
       ``id`` -1 (OpenAI completions send no token ids, except llama.cpp with logprobs; -1
       keeps ``id`` an ``int`` as in TGI), ``special`` False and ``logprob`` (and
       ``top_tokens``) from ``logprobs`` when present; ``index`` counts the items from 1.
-      Chunks with empty text make no item, except the last one below.
-    * the chunk carrying ``finish_reason`` also gets ``generated_text`` (the whole text) and
-      ``details``: ``finish_reason`` as the server sent it ("stop", "length"),
+      Chunks with empty text make no item.
+    * the item of the last token also gets ``generated_text`` (the whole text) and
+      ``details``, as TGI's last event does. Servers send the finish in a chunk of its own
+      with empty text (llama.cpp, ``transformers serve``), so each item is held back until
+      the next event says whether the stream finished (one event of delay, with
+      ``details=True`` only); a stream that finishes before any text has one item, with an
+      empty token. ``details`` has: ``finish_reason`` as the server sent it ("stop", "length"),
       ``generated_tokens`` and ``input_length`` from ``usage`` (else the number of text chunks
       and None). When that chunk has no ``usage``, its item is held back until the next
       event, so that a usage-only chunk that follows (vLLM's ``include_usage``) can fill it.
@@ -351,7 +355,7 @@ class CompletionStreamDecoder(_JSONEventDecoder[T]):
     Type checkers see the item type when `details` is a literal, ``Any`` otherwise.
     """
 
-    __slots__ = ("_count", "_details", "_index", "_pending", "_texts")
+    __slots__ = ("_count", "_details", "_held", "_index", "_pending", "_texts")
 
     @overload
     def __init__(
@@ -390,6 +394,7 @@ class CompletionStreamDecoder(_JSONEventDecoder[T]):
         self._count = 0
         self._texts: list[str] = []
         self._pending: dict[str, Any] | None = None
+        self._held: dict[str, Any] | None = None
 
     def _build(self, obj: dict[str, Any], out: list[Any]) -> None:
         choices = obj.get("choices")
@@ -430,21 +435,42 @@ class CompletionStreamDecoder(_JSONEventDecoder[T]):
             return
         if not text and finish_reason is None:
             return
-        self._texts.append(text)
-        self._index += 1
-        token_id, logprob, tops = _completion_logprobs(choice.get("logprobs"))
-        raw: dict[str, Any] = {
-            "index": self._index,
-            "token": {"id": token_id, "text": text, "logprob": logprob, "special": False},
-            "generated_text": None,
-            "details": None,
-        }
-        if tops is not None:
-            raw["top_tokens"] = tops
-        raw["completion"] = obj
-        if finish_reason is None:
-            out.append(parse_stream_event(raw))
-            return
+        held = self._held
+        if text:
+            self._texts.append(text)
+            self._index += 1
+            token_id, logprob, tops = _completion_logprobs(choice.get("logprobs"))
+            raw: dict[str, Any] = {
+                "index": self._index,
+                "token": {"id": token_id, "text": text, "logprob": logprob, "special": False},
+                "generated_text": None,
+                "details": None,
+            }
+            if tops is not None:
+                raw["top_tokens"] = tops
+            raw["completion"] = obj
+            if held is not None:
+                out.append(parse_stream_event(held))
+            if finish_reason is None:
+                # Held back until the next event: if that one only says the stream finished
+                # (empty text), it becomes this token's finish, as TGI's last event is.
+                self._held = raw
+                return
+            self._held = None
+        elif held is not None:
+            raw = held
+            raw["completion"] = obj
+            self._held = None
+        else:
+            # Nothing was generated: the one item has an empty token.
+            self._index += 1
+            raw = {
+                "index": self._index,
+                "token": {"id": -1, "text": "", "logprob": None, "special": False},
+                "generated_text": None,
+                "details": None,
+                "completion": obj,
+            }
         raw["generated_text"] = "".join(self._texts)
         details = raw["details"] = {
             "finish_reason": finish_reason,
@@ -464,6 +490,9 @@ class CompletionStreamDecoder(_JSONEventDecoder[T]):
             self._pending = None
 
     def _end(self, out: list[Any]) -> None:
+        if self._held is not None:
+            out.append(parse_stream_event(self._held))
+            self._held = None
         self._flush(out)
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "TextGenerationStreamOutput",
     "TextGenerationStreamOutputStreamDetails",
     "TextGenerationStreamOutputToken",
+    "completion_tokens",
     "parse_completion_as_text_generation",
     "parse_stream_event",
     "parse_text_generation",
@@ -210,9 +211,12 @@ def parse_completion_as_text_generation(body: bytes) -> TextGenerationOutput:
     """Parse an OpenAI ``/v1/completions`` (non-stream) body as a `TextGenerationOutput`.
 
     ``choices[0].text`` becomes ``generated_text``; ``details`` gets ``finish_reason`` (the
-    server's string, kept as sent: "stop", "length"...) and ``generated_tokens``
-    (``usage.completion_tokens``). The original object stays reachable as the extra field
-    ``completion`` (``output.completion`` / ``output["completion"]``).
+    server's string, kept as sent: "stop", "length"...), ``generated_tokens``
+    (``usage.completion_tokens``), ``tokens`` and ``top_tokens`` from the choice's
+    ``logprobs`` when the server sent them (see `completion_tokens`) and the prompt's length
+    as the extra field ``input_length`` (``usage.prompt_tokens``). The original object stays
+    reachable as the extra field ``completion`` (``output.completion`` /
+    ``output["completion"]``).
     """
     obj = load_json_body(body, "completion")
     if obj.__class__ is not dict:
@@ -235,9 +239,65 @@ def parse_completion_as_text_generation(body: bytes) -> TextGenerationOutput:
     usage = usage if usage.__class__ is dict else {}
     finish_reason = choice.get("finish_reason")
     raw: dict[str, Any] = {"generated_text": text, "details": None, "completion": obj}
-    if finish_reason is not None or usage:
-        raw["details"] = {
+    tokens, top_tokens = completion_tokens(choice.get("logprobs"))
+    if finish_reason is not None or usage or tokens:
+        details = raw["details"] = {
             "finish_reason": finish_reason,
             "generated_tokens": usage.get("completion_tokens"),
+            "input_length": usage.get("prompt_tokens"),
+            "prefill": [],
+            "tokens": tokens,
         }
+        if top_tokens is not None:
+            details["top_tokens"] = top_tokens
     return TextGenerationOutput._from_json(raw)
+
+
+def _token(token_id: Any, text: Any, logprob: Any) -> dict[str, Any]:
+    return {"id": -1 if token_id is None else token_id, "text": text, "logprob": logprob,
+            "special": False}
+
+
+def completion_tokens(logprobs: Any) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """The generated tokens (TGI-shaped JSON) and the top alternatives at each position (None
+    when the server sent none) of an OpenAI completions choice's ``logprobs``.
+
+    Two shapes are known: llama.cpp's ``{"content": [{"id", "token", "logprob",
+    "top_logprobs": [...]}]}`` and OpenAI's legacy ``{"tokens", "token_logprobs",
+    "top_logprobs": [{token: logprob}]}`` (vLLM). Token ids are -1 where the server sends none.
+    Anything else gives no tokens.
+    """
+    if logprobs.__class__ is not dict:
+        return [], None
+    content = logprobs.get("content")
+    if content.__class__ is list:
+        tokens = []
+        tops: list[Any] = []
+        for entry in content:
+            if entry.__class__ is not dict:
+                raise shape_error("logprobs.content[]", entry)
+            tokens.append(_token(entry.get("id"), entry.get("token"), entry.get("logprob")))
+            top = entry.get("top_logprobs")
+            if top.__class__ is list:
+                tops.append([
+                    _token(t.get("id"), t.get("token"), t.get("logprob"))
+                    for t in top
+                    if t.__class__ is dict
+                ])
+        return tokens, (tops if tops else None)
+    texts = logprobs.get("tokens")
+    if texts.__class__ is not list:
+        return [], None
+    values = logprobs.get("token_logprobs")
+    if values.__class__ is not list or len(values) != len(texts):
+        values = [None] * len(texts)
+    tokens = [_token(None, text, value) for text, value in zip(texts, values, strict=True)]
+    top = logprobs.get("top_logprobs")
+    if top.__class__ is list and len(top) == len(texts):
+        return tokens, [
+            [_token(None, k, v) for k, v in alternatives.items()]
+            if alternatives.__class__ is dict
+            else []
+            for alternatives in top
+        ]
+    return tokens, None

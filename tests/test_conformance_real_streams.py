@@ -158,10 +158,13 @@ async def _completions(
             details=True,
         )
     )
-    # one item per text chunk, then the finish chunk's item (empty text) with the details
-    assert [item.token.text for item in items] == [*words, ""]
-    assert [item.index for item in items] == list(range(1, len(words) + 2))
+    # one item per text chunk; the finish chunk (empty text) gives the last token its details,
+    # as TGI's last event has them: no item ends the stream with an empty token
+    assert [item.token.text for item in items] == words
+    assert [item.index for item in items] == list(range(1, len(words) + 1))
+    assert all(item.details is None for item in items[:-1])
     last = items[-1]
+    assert last.token.text == words[-1]
     assert last.generated_text == expected
     assert last.details.finish_reason == "length"
     assert (last.details.generated_tokens, last.details.input_length) == usage

@@ -196,7 +196,8 @@ def test_xllamacpp_completions_stream() -> None:
     assert all(i.token.id == -1 for i in items)
     assert all(i.token.special is False for i in items)
     last = items[-1]
-    assert last.token.text == ""
+    assert last.token.text == " has"  # the finish chunk (empty text) finished this token
+    assert all(i.token.text for i in items)  # no item with an empty token
     assert last.generated_text == " Paris.\n\nThe United States has"
     assert last.details is not None
     assert last.details.finish_reason == "length"
@@ -246,8 +247,11 @@ def test_usage_chunk_after_finish_fills_details() -> None:
 
 def test_finish_item_released_at_done_or_close() -> None:
     dec = CompletionStreamDecoder(details=True)
-    assert len(dec.feed(sse(completion_chunk("a"), completion_chunk("", "length")))) == 1
+    # "a" is held until the next event; the finish chunk makes it the last item, which waits
+    # for a usage chunk until [DONE]
+    assert dec.feed(sse(completion_chunk("a"), completion_chunk("", "length"))) == []
     (last,) = dec.feed(sse("[DONE]"))
+    assert last.token.text == "a"
     assert last.details.generated_tokens == 1  # counted: no usage came
     dec = CompletionStreamDecoder(details=True)
     dec.feed(sse(completion_chunk("a", "length")))
@@ -256,7 +260,25 @@ def test_finish_item_released_at_done_or_close() -> None:
     # the next text chunk releases it too
     dec = CompletionStreamDecoder(details=True)
     items = dec.feed(sse(completion_chunk("a", "length"), completion_chunk("b")))
-    assert [i.token.text for i in items] == ["a", "b"]
+    assert [i.token.text for i in items] == ["a"]
+    assert [i.token.text for i in dec.close()] == ["b"]
+
+
+def test_each_item_waits_one_event_with_details() -> None:
+    """With details=True an item is released by the next event (it may be the finish)."""
+    dec = CompletionStreamDecoder(details=True)
+    assert dec.feed(sse(completion_chunk("a"))) == []
+    assert [i.token.text for i in dec.feed(sse(completion_chunk("b")))] == ["a"]
+    (last,) = dec.feed(sse(completion_chunk("", "stop", usage={"completion_tokens": 2})))
+    assert (last.token.text, last.generated_text, last.details.generated_tokens) == ("b", "ab", 2)
+    # without details, texts are not held
+    assert CompletionStreamDecoder().feed(sse(completion_chunk("a"))) == ["a"]
+
+
+def test_nothing_generated_gives_one_empty_item() -> None:
+    dec = CompletionStreamDecoder(details=True)
+    (item,) = dec.feed(sse(completion_chunk("", "stop", usage={"completion_tokens": 0})))
+    assert (item.token.text, item.generated_text, item.details.finish_reason) == ("", "", "stop")
 
 
 def test_completion_logprobs() -> None:

@@ -634,3 +634,59 @@ def test_huggingface_hub_output_type_names_exist_here() -> None:
     ]
     assert len(names) >= 27
     assert [name for name in names if not hasattr(inferwire, name)] == []
+
+
+def test_completion_details_keep_tokens_logprobs_and_prompt_length() -> None:
+    """/v1/completions with logprobs (llama.cpp's shape): the tokens the server sent."""
+    out = parse_completion_as_text_generation(
+        capture_body("xllamacpp_completions_logprobs_nonstream.txt")
+    )
+    assert out.generated_text == " Paris."
+    details = out.details
+    assert details is not None
+    assert [(t.id, t.text, t.special) for t in details.tokens] == [
+        (7042, " Paris", False),
+        (30, ".", False),
+    ]
+    assert details.tokens[0].logprob == pytest.approx(-0.2589, abs=1e-4)
+    assert details.top_tokens is not None
+    assert [[t.text for t in alts] for alts in details.top_tokens] == [
+        [" Paris", " the"],
+        [".", ","],
+    ]
+    assert (details.finish_reason, details.generated_tokens) == ("length", 2)
+    assert details["input_length"] == 5
+    assert details.prefill == []
+
+
+def test_completion_details_openai_legacy_logprobs() -> None:
+    body = json.dumps({
+        "choices": [{
+            "text": "ab",
+            "finish_reason": "stop",
+            "logprobs": {
+                "tokens": ["a", "b"],
+                "token_logprobs": [-0.5, -1.0],
+                "top_logprobs": [{"a": -0.5, "x": -2.0}, {"b": -1.0}],
+                "text_offset": [0, 1],
+            },
+        }],
+        "usage": {"prompt_tokens": 4, "completion_tokens": 2},
+    }).encode()
+    details = parse_completion_as_text_generation(body).details
+    assert details is not None
+    assert [(t.id, t.text, t.logprob) for t in details.tokens] == [(-1, "a", -0.5), (-1, "b", -1.0)]
+    assert details.top_tokens is not None
+    assert [[t.text for t in alts] for alts in details.top_tokens] == [["a", "x"], ["b"]]
+    assert details["input_length"] == 4
+    # no logprobs sent: no tokens, and nothing invented
+    plain = parse_completion_as_text_generation(b'{"choices": [{"text": "ab"}]}')
+    assert plain.details is None
+
+
+def test_error_null_alone_is_not_an_answer() -> None:
+    for parse in (parse_chat_completion, parse_text_generation):
+        with pytest.raises(MalformedResponseError, match="'error': null"):
+            parse(b'{"error": null}')
+    out = parse_chat_completion(b'{"error": null, "choices": [{"message": {"content": "x"}}]}')
+    assert out.choices[0].message.content == "x"
