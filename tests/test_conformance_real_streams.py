@@ -277,7 +277,20 @@ async def toolkit_text_generation(t: Facade, server: FakeInferenceServer) -> Non
     assert detailed[0].generated_text == detailed[0].token.text == expected
     assert [r.path for r in server.requests] == ["/"] * 3
     assert [r.json.get("stream") for r in server.requests] == [None, True, True]
+    # No "Accept: text/event-stream": the toolkit answers it with a 400 after generating
+    # (hf_toolkit_error_400_accept_event_stream.txt).
+    assert all("event-stream" not in r.headers.get("accept", "") for r in server.requests)
     assert server.requests[0].json == {"inputs": prompt, "parameters": {"max_new_tokens": 8}}
+
+
+async def toolkit_refuses_event_stream_accept(t: Facade, server: FakeInferenceServer) -> None:
+    """What the toolkit says to a client that asks for text/event-stream: its words reach
+    the user in a BadRequestError."""
+    server.enqueue(capture("hf_toolkit_error_400_accept_event_stream.txt"))
+    with pytest.raises(BadRequestError) as info:
+        await t.call("text_generation", "The capital of France is", stream=True)
+    assert info.value.status == 400
+    assert 'Accept type "text/event-stream" not supported' in str(info.value)
 
 
 # -- llama.cpp errors ----------------------------------------------------------------------------
@@ -364,6 +377,7 @@ SCENARIOS: dict[str, tuple[Scenario, str, dict[str, Any]]] = {
     "toolkit sentence embeddings": (toolkit_sentence_embeddings, "/", {}),
     "toolkit 400": (toolkit_400, "/", {}),
     "toolkit text generation, JSON to a stream request": (toolkit_text_generation, "/", {}),
+    "toolkit refusing Accept: text/event-stream": (toolkit_refuses_event_stream_accept, "/", {}),
     "xllamacpp context exceeded on a stream request": (xllamacpp_context_exceeded, "/v1", {}),
     "xllamacpp 503 loading model": (xllamacpp_loading, "/v1", NO_RETRY),
     "xllamacpp 503 loading model, retried": (xllamacpp_loading_then_ready, "/v1", FAST_RETRY),
