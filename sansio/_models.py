@@ -35,7 +35,6 @@ parsers fill the typed children into the parsed JSON, then call the class on it.
 
 from __future__ import annotations
 
-import copy
 import json
 import reprlib
 from operator import itemgetter
@@ -297,7 +296,8 @@ class Model(dict[str, Any]):
         return type(self)(self)
 
     def __deepcopy__(self: M, memo: dict[int, Any]) -> M:
-        return type(self)({k: copy.deepcopy(v, memo) for k, v in self.items()})
+        # The values are JSON and typed objects: a fresh parse of the plain copy is a deep copy.
+        return type(self)._from_json(_plain(self))
 
 
 def _plain(value: Any) -> Any:
