@@ -168,7 +168,7 @@ def _all_finite(values: array) -> bool:  # type: ignore[type-arg]
 def _not_finite(source: Any, values: array, body: bytes) -> MalformedResponseError:  # type: ignore[type-arg]
     """The error naming the first value of `source` (parsed JSON) that float32 cannot hold
     as a finite number (NaN, Infinity, 1e999 or 1e39), else the first such float32 value."""
-    stack = [source]
+    stack: list[Any] = [source]
     bad: Any = None
     while stack and bad is None:
         node = stack.pop()
