@@ -113,6 +113,16 @@ def _packed(rows: list[list[Any]], width: int) -> array | None:  # type: ignore[
 def _floats(
     value: Any, body: bytes, plain: bool = False
 ) -> tuple[tuple[int, ...], array]:  # type: ignore[type-arg]
+    """`_copy_floats`, an int beyond float64 (OverflowError) named as not finite."""
+    try:
+        return _copy_floats(value, body, plain)
+    except OverflowError:
+        raise _not_finite(value, array("f"), body) from None
+
+
+def _copy_floats(
+    value: Any, body: bytes, plain: bool = False
+) -> tuple[tuple[int, ...], array]:  # type: ignore[type-arg]
     """Shape and float32 values of a rectangular nested list of numbers.
 
     The usual shapes, a list of numbers or a list of equally long lists of numbers, are copied
@@ -165,18 +175,25 @@ def _all_finite(values: array) -> bool:  # type: ignore[type-arg]
     return math.isfinite(sum(values))
 
 
+def _finite_float32(number: Any) -> bool:
+    try:
+        return math.isfinite(array("f", [number])[0])
+    except OverflowError:  # (an int beyond float64)
+        return False
+
+
 def _not_finite(source: Any, values: array, body: bytes) -> MalformedResponseError:  # type: ignore[type-arg]
     """The error naming the first value of `source` (parsed JSON) that float32 cannot hold
     as a finite number (NaN, Infinity, 1e999 or 1e39), else the first such float32 value."""
     stack: list[Any] = [source]
     bad: Any = None
     while stack and bad is None:
-        node = stack.pop()
+        node: Any = stack.pop()
         if node.__class__ is list:
             stack.extend(reversed(node))
         elif node.__class__ is dict:
             stack.append(node.get("embedding"))
-        elif node.__class__ in _NUMBERS and not math.isfinite(array("f", [node])[0]):
+        elif node.__class__ in _NUMBERS and not _finite_float32(node):
             bad = node
     if bad is None:
         bad = next(v for v in values if not math.isfinite(v))

@@ -386,6 +386,11 @@ NON_FINITE_EMBEDDINGS = [
     (parse_hf_features, b"[[[0.5], [1e999]]]", "inf"),
     (parse_hf_features, b"[1, 1e39]", "1e+39"),  # finite as float64, not as float32
     (parse_hf_features, b'{"embeddings": [[0.1, 1e999]]}', "inf"),
+    (parse_hf_features, b"[1" + b"0" * 400 + b"]", "1" + "0" * 400),  # an int beyond float64
+    (parse_hf_features, b"[[1" + b"0" * 400 + b"]]", "1" + "0" * 400),
+    (parse_hf_features, b"[[[1" + b"0" * 400 + b"]]]", "1" + "0" * 400),
+    (parse_openai_embeddings, b'{"data": [{"embedding": [1' + b"0" * 400 + b"]}]}",
+     "1" + "0" * 400),
     (parse_openai_embeddings, b'{"data": [{"embedding": [0.1, 1e999]}]}', "inf"),
     (parse_openai_embeddings, b'{"data": [{"embedding": [NaN]}]}', "nan"),
     (parse_openai_embeddings, b'{"data": [{"embedding": [1, 2]}, {"embedding": [3, -1e400]}]}',
