@@ -18,6 +18,10 @@
 Memory is bounded: a line longer than `max_line_size` bytes (counted while it is still
 incomplete) or an event whose data exceeds `max_event_size` bytes raises `EventTooLargeError`.
 
+Errors do not depend on the split either: the events a chunk completes before an error are
+returned, and the error is raised at the next `feed` or `close` (and at every later call);
+its message names nothing that depends on where the chunks were cut.
+
 The decoder produces the same events whatever the split of the input. It has a fast path for
 the common shape (no CR, blocks of ``data:`` lines only): a chunk's complete blocks are
 recognised by counting line feeds and cut out of the decoded text with one split, without

@@ -209,16 +209,6 @@ class _JSONEventDecoder(Generic[T]):
             if out:
                 return out
             raise exc from None
-        except RecursionError:
-            # (a model built from deeply nested JSON)
-            error = MalformedResponseError(
-                "a stream event is nested too deeply to read",
-                received=data.data if isinstance(data, ServerSentEvent) else data,
-            )
-            self._fail(error)
-            if out:
-                return out
-            raise error from None
         return out
 
     def _parse_slow(self, data: str, out: list[T]) -> Any:
