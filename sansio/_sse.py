@@ -402,8 +402,6 @@ class SSEDecoder:
         nl = tail.rfind(b"\n")
         try:
             if nl >= 0 and (nl == 0 or len(tail) > self._keep_limit):
-                self._buf = b""
-                self._partial = 0
                 self._lines(tail[:nl].split(b"\n"), out)
                 tail = tail[nl + 1 :]
                 nl = -1
