@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import sys
 from array import array
 from typing import TYPE_CHECKING, Any
@@ -112,6 +113,16 @@ def _packed(rows: list[list[Any]], width: int) -> array | None:  # type: ignore[
 def _floats(
     value: Any, body: bytes, plain: bool = False
 ) -> tuple[tuple[int, ...], array]:  # type: ignore[type-arg]
+    """`_copy_floats`, an int beyond float64 (OverflowError) named as not finite."""
+    try:
+        return _copy_floats(value, body, plain)
+    except OverflowError:
+        raise _not_finite(value, array("f"), body) from None
+
+
+def _copy_floats(
+    value: Any, body: bytes, plain: bool = False
+) -> tuple[tuple[int, ...], array]:  # type: ignore[type-arg]
     """Shape and float32 values of a rectangular nested list of numbers.
 
     The usual shapes, a list of numbers or a list of equally long lists of numbers, are copied
@@ -147,11 +158,55 @@ def _floats(
     return shape, array("f", flat)
 
 
+_HIGH_BYTE = slice(3, None, 4) if sys.byteorder == "little" else slice(0, None, 4)
+
+
+def _all_finite(values: array) -> bool:  # type: ignore[type-arg]
+    """Whether every float32 value is finite, in two C passes instead of a call per value.
+
+    An infinite or NaN float32 has all exponent bits set: its high byte is 0x7f or 0xff.
+    When no value's high byte is, all are finite (one strided slice and two byte searches);
+    otherwise (also for finite values beyond 2**127) the sum decides: float32 values cannot
+    overflow a float64 sum, so it is finite exactly when every value is.
+    """
+    high = values.tobytes()[_HIGH_BYTE]
+    if 0x7F not in high and 0xFF not in high:
+        return True
+    return math.isfinite(sum(values))
+
+
+def _finite_float32(number: Any) -> bool:
+    try:
+        return math.isfinite(array("f", [number])[0])
+    except OverflowError:  # (an int beyond float64)
+        return False
+
+
+def _not_finite(source: Any, values: array, body: bytes) -> MalformedResponseError:  # type: ignore[type-arg]
+    """The error naming the first value of `source` (parsed JSON) that float32 cannot hold
+    as a finite number (NaN, Infinity, 1e999 or 1e39), else the first such float32 value."""
+    stack: list[Any] = [source]
+    bad: Any = None
+    while stack and bad is None:
+        node: Any = stack.pop()
+        if node.__class__ is list:
+            stack.extend(reversed(node))
+        elif node.__class__ is dict:
+            stack.append(node.get("embedding"))
+        elif node.__class__ in _NUMBERS and not _finite_float32(node):
+            bad = node
+    if bad is None:
+        bad = next(v for v in values if not math.isfinite(v))
+    return MalformedResponseError(
+        f"the embedding value {bad!r} is not a finite float32 number", received=body
+    )
+
+
 def parse_hf_features(body: bytes) -> FloatArray:
     """Parse an HF/TEI feature-extraction body: nested lists, or ``{"embeddings": [...]}``."""
     data = _load(body)
     if isinstance(data, dict):
-        if "error" in data:
+        if data.get("error") is not None:
             raise in_stream_error(data["error"], data.get("error_type"))
         if "embeddings" in data:
             data = data["embeddings"]
@@ -161,6 +216,11 @@ def parse_hf_features(body: bytes) -> FloatArray:
         raise MalformedResponseError(
             "the feature-extraction response is not an array of numbers", received=body)
     shape, values = _floats(data, body, _without_bools(body))
+    if 0 in shape:
+        raise MalformedResponseError(
+            f"the embedding is empty (the response's shape is {shape})", received=body)
+    if not _all_finite(values):
+        raise _not_finite(data, values, body)
     return FloatArray(shape, values)
 
 
@@ -184,6 +244,10 @@ def _openai_vectors(data: dict[str, Any], body: bytes) -> FloatArray:
     if not isinstance(items, list):
         raise MalformedResponseError(
             "the embeddings response has no 'data' list", received=body)
+    if not items:
+        raise MalformedResponseError(
+            "the embeddings response is empty: its 'data' list holds no embedding",
+            received=body)
     rows: list[tuple[int, array]] = []  # type: ignore[type-arg]
     plain = _without_bools(body)
     for position, item in enumerate(items):
@@ -199,6 +263,9 @@ def _openai_vectors(data: dict[str, Any], body: bytes) -> FloatArray:
             if len(shape) != 1:
                 raise MalformedResponseError(
                     "an embedding is not a flat list of numbers", received=body)
+        if not row:
+            raise MalformedResponseError(
+                f"the embedding of item {position} of 'data' is empty", received=body)
         rows.append((index if isinstance(index, int) else position, row))
     rows.sort(key=lambda pair: pair[0])
     width = len(rows[0][1]) if rows else 0
@@ -208,6 +275,8 @@ def _openai_vectors(data: dict[str, Any], body: bytes) -> FloatArray:
             raise MalformedResponseError(
                 "the embeddings have different dimensions", received=body)
         out.extend(row)
+    if not _all_finite(out):
+        raise _not_finite(items, out, body)
     return FloatArray((len(rows), width), out)
 
 
@@ -217,6 +286,6 @@ def parse_openai_embeddings(body: bytes) -> FloatArray:
     if not isinstance(data, dict):
         raise MalformedResponseError(
             "the embeddings response is not a JSON object", received=body)
-    if "error" in data:
+    if data.get("error") is not None:
         raise in_stream_error(data["error"], data.get("error_type"))
     return _openai_vectors(data, body)

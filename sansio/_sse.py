@@ -18,6 +18,10 @@
 Memory is bounded: a line longer than `max_line_size` bytes (counted while it is still
 incomplete) or an event whose data exceeds `max_event_size` bytes raises `EventTooLargeError`.
 
+Errors do not depend on the split either: the events a chunk completes before an error are
+returned, and the error is raised at the next `feed` or `close` (and at every later call);
+its message names nothing that depends on where the chunks were cut.
+
 The decoder produces the same events whatever the split of the input. It has a fast path for
 the common shape (no CR, blocks of ``data:`` lines only): a chunk's complete blocks are
 recognised by counting line feeds and cut out of the decoded text with one split, without
@@ -32,7 +36,7 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
-from ._errors import EventTooLargeError, IncompleteStreamError, UsageError
+from ._errors import EventTooLargeError, IncompleteStreamError, InferenceError, UsageError
 
 if TYPE_CHECKING:
     from dataclasses import dataclass
@@ -143,6 +147,7 @@ class SSEDecoder:
         "_cr",
         "_data",
         "_data_size",
+        "_error",
         "_event",
         "_event_retry",
         "_fast_limit",
@@ -191,6 +196,9 @@ class SSEDecoder:
         # Internal mode used by the typed decoders: "message" events are produced as their
         # data `str` only (no `ServerSentEvent` object on the hot path).
         self._typed = False
+        # The error met after some events of a chunk: those events are returned, the error is
+        # raised at the next `feed` or `close` (and at every later one).
+        self._error: InferenceError | None = None
 
     # -- public state --------------------------------------------------------------------------
 
@@ -239,23 +247,30 @@ class SSEDecoder:
         An incomplete last line (no line end) is a truncated stream. Complete ``data`` lines
         without the final blank line still make an event (some servers end with one newline).
         """
+        if self._error is not None:
+            raise self._error
         if self._closed:
             return []
         self._closed = self._start = True
         self._lane = False
         out: list[Any] = []
         buf = self.pending
-        if buf:
-            self._buf = b""
-            self._more = []
-            # (complete lines first: one of them may break a bound before the cut line)
-            self._lines(buf.split(b"\n")[:-1], out)
-            if self._partial:
-                raise IncompleteStreamError(
-                    "the event stream ended in the middle of a line "
-                    f"({self._partial} bytes without a line end)",
-                    received=buf,
-                )
+        try:
+            if buf:
+                self._buf = b""
+                self._more = []
+                # (complete lines first: one of them may break a bound before the cut line)
+                lines = buf.split(b"\n")
+                self._lines(lines[:-1], out)
+                if self._partial:
+                    raise IncompleteStreamError(
+                        "the event stream ended in the middle of a line "
+                        f"({self._partial} bytes without a line end)",
+                        received=lines[-1],
+                    )
+        except InferenceError as exc:
+            self._error = exc
+            raise
         self._dispatch(out)
         return out
 
@@ -299,11 +314,29 @@ class SSEDecoder:
                     return [text]
                 return [_event(text, "message", self._last_id, None)]
         self._lane = False
-        out = self._decode_chunk(data)
+        try:
+            out = self._decode_chunk(data)
+        except _StoppedError as stopped:
+            # Events before the error are delivered now, the error at the next call.
+            self._fail(stopped.error)
+            if stopped.items:
+                return stopped.items
+            raise stopped.error from None
+        except InferenceError as exc:
+            self._fail(exc)
+            raise
         self._lane = not (self._start or self._buf or self._more or self._in_event)
         return out
 
+    def _fail(self, error: InferenceError) -> None:
+        """Remember `error`: every later `feed` or `close` raises it."""
+        self._error = error
+        self._start = True
+        self._lane = False
+
     def _decode_chunk(self, data: bytes) -> list[Any]:
+        if self._start and self._error is not None:
+            raise self._error
         if not data:
             return []
         self._received += len(data)
@@ -318,7 +351,7 @@ class SSEDecoder:
             self._more.append(data)
             self._partial += len(data)
             if self._partial > self._max_line:
-                raise self._line_too_large(self._partial)
+                raise self._overlong_partial()
             return []
         if self._more:
             buf = self._buf + b"".join(self._more) + data
@@ -333,8 +366,9 @@ class SSEDecoder:
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
         end = buf.rfind(b"\n\n")
+        out: list[Any]
         if end < 0:
-            out: list[Any] = []
+            out = []
             end = -2
         elif self._in_event or end > self._fast_limit:
             out = self._events(buf, end)
@@ -366,14 +400,17 @@ class SSEDecoder:
         # it is interpreted now, so that the event is dispatched as soon as it is complete.
         tail = buf[end:] if end else buf
         nl = tail.rfind(b"\n")
-        if nl >= 0 and (nl == 0 or len(tail) > self._keep_limit):
-            self._lines(tail[:nl].split(b"\n"), out)
-            tail = tail[nl + 1 :]
-            nl = -1
-        self._buf = tail
-        self._partial = len(tail) - nl - 1
-        if self._partial > self._max_line:
-            raise self._line_too_large(self._partial)
+        try:
+            if nl >= 0 and (nl == 0 or len(tail) > self._keep_limit):
+                self._lines(tail[:nl].split(b"\n"), out)
+                tail = tail[nl + 1 :]
+                nl = -1
+            self._buf = tail
+            self._partial = len(tail) - nl - 1
+            if self._partial > self._max_line:
+                raise self._overlong_partial()
+        except InferenceError as exc:
+            raise _StoppedError(out, exc) from None
         return out
 
     def _typed_blocks(self, buf: bytes, end: int) -> list[str] | None:
@@ -403,19 +440,23 @@ class SSEDecoder:
         out: list[Any] = []
         blocks = buf[:end].split(b"\n\n")
         start = 0
-        if self._in_event:
-            # An event is in progress: the first block ends it.
-            self._block(blocks[0], out)
-            start = 1
         limit = self._fast_limit
         typed = self._typed
-        for i in range(start, len(blocks)):
-            block = blocks[i]
-            if block[:5] == b"data:" and len(block) <= limit and 10 not in block:
-                text = (block[6:] if block[5:6] == b" " else block[5:]).decode("utf-8", "replace")
-                out.append(text if typed else _event(text, "message", self._last_id, None))
-            else:
-                self._block(block, out)
+        try:
+            if self._in_event:
+                # An event is in progress: the first block ends it.
+                self._block(blocks[0], out)
+                start = 1
+            for i in range(start, len(blocks)):
+                block = blocks[i]
+                if block[:5] == b"data:" and len(block) <= limit and 10 not in block:
+                    raw = block[6:] if block[5:6] == b" " else block[5:]
+                    text = raw.decode("utf-8", "replace")
+                    out.append(text if typed else _event(text, "message", self._last_id, None))
+                else:
+                    self._block(block, out)
+        except InferenceError as exc:
+            raise _StoppedError(out, exc) from None
         return out
 
     def _block(self, block: bytes, out: list[Any]) -> None:
@@ -468,16 +509,20 @@ class SSEDecoder:
             return
         if self._data:
             # (an event continued from an earlier chunk)
+            if self._data_size + len(data) + 1 > self._max_event:
+                # line by line: the error names the size where the bound was crossed
+                self._lines(block.split(b"\n"), out)
+                self._dispatch(out)
+                return
             self._data_size += len(data) + 1
-            if self._data_size > self._max_event:
-                raise self._event_too_large()
             self._data.append(data)
             self._in_event = True
             self._dispatch(out)
             return
         if len(data) > self._max_event:
-            self._data_size = len(data)
-            raise self._event_too_large()
+            self._lines(block.split(b"\n"), out)  # (raises where the bound is crossed)
+            self._dispatch(out)
+            return
         # Dispatch here: the data buffer is exactly `data`.
         text = data.decode("utf-8", "replace")
         event = self._event
@@ -501,7 +546,7 @@ class SSEDecoder:
                 self._dispatch(out)
                 continue
             if len(line) > self._max_line:
-                raise self._line_too_large(len(line))
+                raise self._line_too_large(line)
             if line[0] == 0x3A:  # ":" comment
                 continue
             colon = line.find(b":")
@@ -554,12 +599,33 @@ class SSEDecoder:
             f"({self._data_size} bytes so far)"
         )
 
-    def _line_too_large(self, size: int) -> EventTooLargeError:
+    def _overlong_partial(self) -> EventTooLargeError:
+        """The error for an incomplete line over the bound. Complete lines kept before it are
+        interpreted first: one of them may break the event bound earlier in the stream."""
+        pending = self.pending
+        nl = pending.rfind(b"\n")
+        if nl >= 0:
+            # (kept lines hold no blank line: nothing is dispatched)
+            self._lines(pending[:nl].split(b"\n"), [])
+        return self._line_too_large(pending[nl + 1 :])
+
+    def _line_too_large(self, line: bytes) -> EventTooLargeError:
+        # The message and the excerpt are the same wherever the chunks were cut: the line is
+        # caught as soon as it has max_line + 1 bytes, and only those are quoted.
         return EventTooLargeError(
             f"an event stream line exceeds max_line_size={self._max_line} bytes "
-            f"({size} bytes without a line end)",
-            received=self.pending[:200],
+            f"({self._max_line + 1} bytes or more without a line end)",
+            received=line[: min(200, self._max_line + 1)],
         )
+
+
+class _StoppedError(Exception):
+    """Internal: `error` was met after `items` were decoded from the same chunk."""
+
+    def __init__(self, items: list[Any], error: InferenceError) -> None:
+        super().__init__()
+        self.items = items
+        self.error = error
 
 
 def encode_event(event: ServerSentEvent, *, line_end: str = "\n") -> bytes:

@@ -43,7 +43,12 @@ from ._chat_types import (
     ChatCompletionStreamOutputDeltaToolCall,
     parse_chunk,
 )
-from ._errors import IncompleteStreamError, MalformedResponseError, in_stream_error
+from ._errors import (
+    IncompleteStreamError,
+    InferenceError,
+    MalformedResponseError,
+    in_stream_error,
+)
 from ._models import shape_error, with_received
 from ._sse import ServerSentEvent, SSEDecoder
 from ._textgen_types import TextGenerationStreamOutput, parse_stream_event
@@ -78,7 +83,7 @@ class _JSONEventDecoder(Generic[T]):
     override `_end` (called once at ``[DONE]`` or at the end of the body).
     """
 
-    __slots__ = ("_decode", "_finished", "_item", "_seen", "_sse")
+    __slots__ = ("_decode", "_error", "_finished", "_item", "_seen", "_sse")
 
     def __init__(self, max_line_size: int, max_event_size: int) -> None:
         sse = SSEDecoder(max_line_size, max_event_size)
@@ -87,12 +92,16 @@ class _JSONEventDecoder(Generic[T]):
         self._decode = sse._decode
         self._finished = False
         self._seen = False
+        # An error met after some items of a feed: those items are returned, the error is
+        # raised at the next feed() or close(), and again at every later call (`_finished`
+        # is set too, so that the hot path checks one flag).
+        self._error: InferenceError | None = None
         self._item: Callable[[dict[str, Any]], T | None] | None = None
 
     @property
     def finished(self) -> bool:
         """Whether the stream's end marker (``[DONE]``) was seen."""
-        return self._finished
+        return self._finished and self._error is None
 
     @property
     def sse(self) -> SSEDecoder:
@@ -100,14 +109,26 @@ class _JSONEventDecoder(Generic[T]):
         return self._sse
 
     def feed(self, data: bytes) -> list[T]:
-        """Decode the next chunk of the body; return the items it completes."""
+        """Decode the next chunk of the body; return the items it completes.
+
+        When an error follows some items of the chunk, those items are returned and the
+        error is raised at the next call (`feed` or `close`), whatever the split.
+        """
         if self._finished:
+            if self._error is not None:
+                raise self._error
             return []
-        events = self._decode(data)
+        try:
+            events = self._decode(data)
+        except InferenceError as exc:
+            self._fail(exc)
+            raise
         return self._convert(events) if events else events
 
     def close(self) -> list[T]:
         """The body ended: return the last items, or raise `IncompleteStreamError`."""
+        if self._error is not None:
+            raise self._error
         if self._finished:
             return []
         out: list[T] = []
@@ -115,11 +136,17 @@ class _JSONEventDecoder(Generic[T]):
         if pending and _is_done_line(pending[pending.rfind(b"\n") + 1 :]):
             # A last "data: [DONE]" without its line end: accept it.
             out = self.feed(b"\n\n")
+            self._raise_error()
             if self.finished:
                 return out
-        events = self._sse.close()
+        try:
+            events = self._sse.close()
+        except InferenceError as exc:
+            self._fail(exc)
+            raise
         if events:
             out.extend(self._convert(events))
+            self._raise_error()
         if not self._finished:
             self._end(out)
         if not self._seen:
@@ -129,7 +156,18 @@ class _JSONEventDecoder(Generic[T]):
             )
         return out
 
+    def _fail(self, error: InferenceError) -> None:
+        self._error = error
+        self._finished = True
+
+    def _raise_error(self) -> None:
+        """Raise the error kept from an earlier call, if any."""
+        if self._error is not None:
+            raise self._error
+
     def _convert(self, events: list[Any]) -> list[T]:
+        """The items of `events`. An error after some items is kept for the next call and
+        the items returned; an error before any item is raised now."""
         self._seen = True
         out: list[T] = []
         item = self._item
@@ -164,9 +202,14 @@ class _JSONEventDecoder(Generic[T]):
                         out.append(built)
                 else:
                     self._build(obj, out)
-        except MalformedResponseError as exc:
-            received = data.data if isinstance(data, ServerSentEvent) else data
-            raise with_received(exc, received) from None
+        except InferenceError as exc:
+            if isinstance(exc, MalformedResponseError):
+                received = data.data if isinstance(data, ServerSentEvent) else data
+                exc = with_received(exc, received)
+            self._fail(exc)
+            if out:
+                return out
+            raise exc from None
         return out
 
     def _parse_slow(self, data: str, out: list[T]) -> Any:

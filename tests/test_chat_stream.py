@@ -196,8 +196,9 @@ def test_tgi_style_data_without_space_and_crlf() -> None:
 def test_openai_error_object() -> None:
     body = sse(chunk_json("a"), '{"error": {"message": "boom", "type": "server_error", "code": 1}}')
     dec = ChatCompletionStreamDecoder()
+    assert len(dec.feed(body)) == 1  # the item before the error is delivered first
     with pytest.raises(UnknownError, match="boom") as info:
-        dec.feed(body)
+        dec.close()
     assert info.value.error_type == "server_error"
 
 

@@ -141,8 +141,9 @@ def test_tgi_token_with_line_separators() -> None:
 def test_tgi_errors(error_type: str, cls: type[Exception]) -> None:
     body = tgi_sse(tgi_event(1, "a"), json.dumps({"error": "it broke", "error_type": error_type}))
     dec = TextGenerationStreamDecoder(details=True)
+    assert len(dec.feed(body)) == 1  # the item before the error is delivered first
     with pytest.raises(cls, match="it broke"):
-        dec.feed(body)
+        dec.close()
 
 
 def test_tgi_done_and_empty() -> None:

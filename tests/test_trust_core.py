@@ -4,8 +4,10 @@ transport (see tests/flowscript.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -13,6 +15,8 @@ from hypothesis import strategies as st
 
 from inferwire.sansio import Request, ResponseHead
 from inferwire.sansio._config import build_config
+from inferwire.sansio._embeddings import parse_hf_features, parse_openai_embeddings
+from inferwire.sansio._error_body import error_from_response
 from inferwire.sansio._errors import (
     ConnectError,
     HTTPStatusError,
@@ -362,3 +366,122 @@ def test_a_second_refusal_is_an_error_not_a_loop() -> None:
 def test_health_check_probes_the_server_root(base: str, probe: str) -> None:
     talk = Conversation(health_check(build_config(base_url=base)))
     assert talk.expect_send().url == probe
+
+
+# -- 10. bad input raises our errors only, naming the cause -----------------------------------
+
+
+def _b64(*values: float) -> str:
+    import base64
+    import struct
+
+    return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
+
+
+NON_FINITE_EMBEDDINGS = [
+    (parse_hf_features, b"[0.5, 1e999]", "inf"),
+    (parse_hf_features, b"[[0.5, 0.25], [NaN, 1.0]]", "nan"),
+    (parse_hf_features, b"[[0.5, -Infinity]]", "-inf"),
+    (parse_hf_features, b"[Infinity, -Infinity]", "inf"),
+    (parse_hf_features, b"[[[0.5], [1e999]]]", "inf"),
+    (parse_hf_features, b"[1, 1e39]", "1e+39"),  # finite as float64, not as float32
+    (parse_hf_features, b'{"embeddings": [[0.1, 1e999]]}', "inf"),
+    (parse_hf_features, b"[1" + b"0" * 400 + b"]", "1" + "0" * 400),  # an int beyond float64
+    (parse_hf_features, b"[[1" + b"0" * 400 + b"]]", "1" + "0" * 400),
+    (parse_hf_features, b"[[[1" + b"0" * 400 + b"]]]", "1" + "0" * 400),
+    (parse_openai_embeddings, b'{"data": [{"embedding": [1' + b"0" * 400 + b"]}]}",
+     "1" + "0" * 400),
+    (parse_openai_embeddings, b'{"data": [{"embedding": [0.1, 1e999]}]}', "inf"),
+    (parse_openai_embeddings, b'{"data": [{"embedding": [NaN]}]}', "nan"),
+    (parse_openai_embeddings, b'{"data": [{"embedding": [1, 2]}, {"embedding": [3, -1e400]}]}',
+     "-inf"),
+    (parse_openai_embeddings, b'{"data": [{"embedding": "%s"}]}' % _b64(1.0, float("inf")).encode(),
+     "inf"),
+    (parse_openai_embeddings, b'{"data": [{"embedding": "%s"}]}' % _b64(float("nan")).encode(),
+     "nan"),
+]
+
+
+@pytest.mark.parametrize(("parse", "body", "value"), NON_FINITE_EMBEDDINGS)
+def test_an_embedding_value_that_is_not_a_finite_number_is_malformed_and_named(
+    parse: Callable[[bytes], object], body: bytes, value: str
+) -> None:
+    with pytest.raises(MalformedResponseError, match="not a finite") as info:
+        parse(body)
+    assert f"value {value} " in str(info.value)
+
+
+def test_large_finite_embedding_values_are_kept() -> None:
+    """3e38 is within float32 range; the sum of many such values is no reason to refuse."""
+    values = parse_hf_features(json.dumps([[3e38] * 64, [-3e38] * 64]).encode()).data
+    assert len(values) == 128 and max(values) > 2.9e38
+
+
+EMPTY_EMBEDDINGS = [
+    (parse_hf_features, b"[]"),
+    (parse_hf_features, b"[[]]"),
+    (parse_hf_features, b"[[], []]"),
+    (parse_hf_features, b'{"embeddings": []}'),
+    (parse_hf_features, b'{"embeddings": [[]]}'),
+    (parse_hf_features, b'{"data": []}'),
+    (parse_openai_embeddings, b'{"data": []}'),
+    (parse_openai_embeddings, b'{"data": [{"embedding": []}]}'),
+    (parse_openai_embeddings, b'{"data": [{"embedding": ""}]}'),
+    (parse_openai_embeddings, b'{"data": [{"embedding": [1.0]}, {"embedding": []}]}'),
+]
+
+
+@pytest.mark.parametrize(("parse", "body"), EMPTY_EMBEDDINGS)
+def test_an_empty_embedding_is_malformed(parse: Callable[[bytes], object], body: bytes) -> None:
+    with pytest.raises(MalformedResponseError, match="empty"):
+        parse(body)
+
+
+@pytest.mark.parametrize("parse", [parse_hf_features, parse_openai_embeddings])
+def test_an_embeddings_body_with_a_null_error_is_not_an_error_named_none(
+    parse: Callable[[bytes], object],
+) -> None:
+    with pytest.raises(MalformedResponseError) as info:
+        parse(b'{"error": null}')
+    assert "None" not in str(info.value)
+    ok = parse(b'{"error": null, "data": [{"embedding": [0.5]}]}')
+    assert ok.shape == (1, 1)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("status", [400, 422, 500, 503])
+def test_an_error_body_with_a_null_error_gives_status_and_reason(status: int) -> None:
+    head = ResponseHead(status, (("content-type", "application/json"),),
+                        Request("POST", "http://127.0.0.1:9/v1/chat/completions", (), b"{}"),
+                        "Some Reason")
+    error = error_from_response(head, b'{"error": null}')
+    assert isinstance(error, HTTPStatusError)
+    first = str(error).splitlines()[0]
+    assert first.startswith(f"{status} Some Reason from POST")
+    assert "None" not in str(error) and error.server_message is None
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000,
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"data": [{"embedding": ' + b"[" * 100_000 + b"}]}",
+    b'{"embeddings": ' + b"[" * 100_000,
+])
+@pytest.mark.parametrize("parse", [parse_hf_features, parse_openai_embeddings])
+def test_deeply_nested_embeddings_bodies_are_malformed_not_recursion_errors(
+    parse: Callable[[bytes], object], body: bytes
+) -> None:
+    with pytest.raises(MalformedResponseError):
+        parse(body)
+
+
+def test_nested_embeddings_within_the_parser_limit_are_malformed_even_deep_in_the_stack() -> None:
+    """JSON that json.loads reads (depth 900) is walked without recursion."""
+    body = b"[" * 900 + b"1" + b"]" * 900
+
+    def deep(n: int) -> object:
+        return deep(n - 1) if n else parse_hf_features(body)
+
+    for depth in (0, 50, 90):
+        # a shape of 900 dimensions is read, or refused as too deep: both are ours
+        with contextlib.suppress(MalformedResponseError):
+            deep(depth)
