@@ -121,8 +121,7 @@ class _JSONEventDecoder(Generic[T]):
         try:
             events = self._decode(data)
         except InferenceError as exc:
-            self._fail(exc)
-            raise
+            return self._stop(exc, [])
         return self._convert(events) if events else events
 
     def close(self) -> list[T]:
@@ -206,11 +205,19 @@ class _JSONEventDecoder(Generic[T]):
             if isinstance(exc, MalformedResponseError):
                 received = data.data if isinstance(data, ServerSentEvent) else data
                 exc = with_received(exc, received)
-            self._fail(exc)
-            if out:
-                return out
-            raise exc from None
+            return self._stop(exc, out)
         return out
+
+    def _stop(self, error: InferenceError, out: list[T]) -> list[T]:
+        """The stream stopped at `error` (met in a feed): the items held back are released
+        after `out` and returned, the error kept for the next call; with no item at all, the
+        error is raised now."""
+        if not self._finished:
+            self._end(out)
+        self._fail(error)
+        if out:
+            return out
+        raise error from None
 
     def _parse_slow(self, data: str, out: list[T]) -> Any:
         """Parse event data the fast scan did not take: [DONE], blank, spaced or invalid."""

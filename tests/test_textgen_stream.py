@@ -446,3 +446,20 @@ def test_tgi_one_event_per_chunk() -> None:
     events = [e + b"\n\n" for e in TGI_BODY.split(b"\n\n") if e]
     for factory in (FACTORIES["tgi"], FACTORIES["tgi-text"]):
         assert run(factory(), events) == run(factory(), [TGI_BODY])
+
+
+def test_held_item_comes_before_an_error() -> None:
+    """With details=True the last token is held for one event; an in-stream error after it
+    still delivers it first, then raises."""
+    dec = CompletionStreamDecoder(details=True)
+    body = sse(completion_chunk("a"), json.dumps({"error": {"message": "boom", "type": "x"}}))
+    items = dec.feed(body)
+    assert [i.token.text for i in items] == ["a"]
+    with pytest.raises(InStreamError, match="boom"):
+        dec.close()
+    dec = CompletionStreamDecoder(details=True)
+    assert dec.feed(sse(completion_chunk("a"))) == []
+    (item,) = dec.feed(sse(json.dumps({"error": "boom"})))  # the error alone in its feed
+    assert item.token.text == "a"
+    with pytest.raises(InStreamError):
+        dec.feed(b"")
