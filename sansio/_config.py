@@ -95,6 +95,10 @@ class Target:
     openai_style: bool = False
 
 
+_OPENAI_ROUTES = {"text-generation": "/completions", "feature-extraction": "/embeddings"}
+"""The tasks an OpenAI-style base URL (``.../v1``) serves, and their routes."""
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class ClientConfig:
     """Everything a flow needs to build requests; immutable, shared by all transports."""
@@ -176,21 +180,40 @@ class ClientConfig:
             chosen = self._model_for(model)
         if is_url(chosen):
             base = openai_style_base(chosen)
-            if base is not None:
-                route = {"text-generation": "/completions", "feature-extraction": "/embeddings"}
+            route = _OPENAI_ROUTES.get(task)
+            if base is not None and route is not None:
                 payload_model = model if model and not is_url(model) else None
-                return Target(base + route[task], payload_model, True)
+                return Target(base + route, payload_model, True)
             parts = urlsplit(chosen)
-            if parts.path.rstrip("/").endswith(("/embeddings", "/completions")):
+            if route is not None and parts.path.rstrip("/").endswith(
+                ("/embeddings", "/completions")
+            ):
                 return Target(chosen, model if model and not is_url(model) else None, True)
             return Target(chosen, None, False)
         check_model_id(chosen)
         self._provider_for_model_id()
         self._require_token("the Hugging Face router")
         url = f"{self.router_url}/hf-inference/models/{quote(chosen)}"
-        if task == "feature-extraction":
-            url += "/pipeline/feature-extraction"
+        if task in ("feature-extraction", "sentence-similarity"):
+            url += f"/pipeline/{task}"
         return Target(url, None, False)
+
+    def url_target(self, model: str | None, method: str) -> str:
+        """The URL of a task that no provider of this version serves (text-to-video,
+        image-to-video): only an explicit URL (an Inference Endpoint, a local server) works."""
+        chosen = self.model if self.model and is_url(self.model) else self._model_for(model)
+        if not is_url(chosen):
+            raise UsageError(
+                f"{method}() has no hf-inference shape: pass the URL of a server that serves "
+                f"it (model= or base_url=); got the model id {chosen!r}",
+                argument="model",
+            )
+        return chosen
+
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` every request carries."""
+        return f"inferwire/{__version__}; python/{sys.version_info[0]}.{sys.version_info[1]}"
 
     def endpoint_url(self, model: str | None, route: str) -> str:
         """``<url>/<route>`` for endpoint utilities (``health``, ``info``).
@@ -227,10 +250,7 @@ class ClientConfig:
     def request_headers(self, url: str, *, json_body: bool) -> Headers:
         """The headers of a request to `url`: the defaults, then the user's headers, then the
         ones the client's own options decide (``bill_to=`` wins over a user header)."""
-        base: dict[str, str] = {
-            "user-agent": f"inferwire/{__version__}; python/{sys.version_info[0]}."
-                          f"{sys.version_info[1]}",
-        }
+        base: dict[str, str] = {"user-agent": self.user_agent}
         if json_body:
             base["content-type"] = "application/json"
         if self.sends_token_to(url):

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from ._async_hf_tasks import AsyncHFTaskMethods
 from ._async_tasks import AsyncTaskMethods
 from ._common import ClientOptions, ClientProperties, client_config
 from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, get_backend
@@ -174,7 +175,7 @@ class _Chat:
         self.completions = _ChatCompletions(client)
 
 
-class AsyncInferenceClient(AsyncTaskMethods, ClientProperties):
+class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientProperties):
     """Asynchronous client with the same methods and parameters as `InferenceClient`.
 
     Runs under asyncio and under trio (it finds which one is running; or name it with

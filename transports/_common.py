@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from .sansio._effects import Flow
+
 __all__ = ["ClientOptions", "ClientProperties", "client_config", "collect_params", "hf_home",
-           "saved_token", "to_numpy", "validate_timeout"]
+           "hf_flow", "saved_token", "to_numpy", "validate_timeout"]
 
 _CHAT_HINT = "; pass other OpenAI parameters in extra_body={...}"
 
@@ -215,3 +217,14 @@ def to_numpy(array: FloatArray) -> npt.NDArray[np.float32]:
             "`pip install 'inferwire[numpy]'`"
         ) from None
     return np.frombuffer(array.data, dtype=np.float32).reshape(array.shape)
+
+
+def hf_flow(client: Any, method: str, inputs: Any, model: str | None,
+            local_vars: Mapping[str, Any], *, extra: Any = None) -> Flow[Any]:
+    """The flow of hf-inference task `method` for a client method: its parameters are the
+    method's locals named in the task table (None ones dropped)."""
+    from .sansio._hf_tasks import TASKS, task_flow
+
+    params = {name: local_vars[name] for name in TASKS[method].params
+              if local_vars[name] is not None}
+    return task_flow(client._config, method, inputs, model=model, params=params, extra=extra)

@@ -17,9 +17,18 @@ from .sansio._content import MAX_INPUT_SIZE, Blob, blob_from_data_url
 from .sansio._errors import UsageError, UsageTypeError
 
 if TYPE_CHECKING:
+    from typing import BinaryIO, TypeAlias
+
     from PIL.Image import Image
 
-__all__ = ["Content", "as_content", "to_image"]
+    from .sansio._models import Model
+
+    ContentInput: TypeAlias = (
+        bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO | Image
+    )
+    """What users pass as an image, audio clip or document."""
+
+__all__ = ["Content", "as_content", "to_image", "with_mask_images"]
 
 Content = Blob | str
 """What the core takes for a binary input: the bytes, or an ``http(s)://`` URL."""
@@ -142,3 +151,24 @@ def to_image(data: bytes) -> Image:
         raise MalformedResponseError(f"the server's image cannot be decoded: {exc}",
                                      received=data[:64]) from None
     return image
+
+
+def with_mask_images(elements: list[Model]) -> list[Model]:
+    """Image-segmentation elements with each base64 PNG ``mask`` decoded to a PIL image."""
+    import base64
+    import binascii
+
+    out = []
+    for element in elements:
+        mask = element.get("mask")
+        if isinstance(mask, str):
+            try:
+                data = base64.b64decode(mask, validate=True)
+            except (binascii.Error, ValueError):
+                from .sansio._errors import MalformedResponseError
+
+                raise MalformedResponseError("a segmentation mask is not valid base64",
+                                             received=mask[:64]) from None
+            element = type(element)(**{**element, "mask": to_image(data)})
+        out.append(element)
+    return out

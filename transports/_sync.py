@@ -21,6 +21,7 @@ from ._common import ClientOptions, ClientProperties, client_config
 from ._h11 import ConnectionPool, PooledResponse, Timeouts
 from ._h11._content import iter_decoded, make_decoder
 from ._h11._sync_backend import SyncBackend, run_sync
+from ._sync_hf_tasks import SyncHFTaskMethods
 from ._sync_tasks import SyncTaskMethods
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
@@ -252,7 +253,7 @@ def _close_pool(pool: ConnectionPool) -> None:
     pool.close_nowait()
 
 
-class InferenceClient(SyncTaskMethods, ClientProperties):
+class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, ClientProperties):
     """Synchronous client for Hugging Face inference (Inference Providers router, Inference
     Endpoints, TGI, TEI, and any OpenAI-compatible server such as llama.cpp or vLLM).
 
