@@ -197,4 +197,4 @@ ChatCompletionInputGrammarType = (
     | ChatCompletionInputResponseFormatJSONSchema
     | ChatCompletionInputResponseFormatJSONObject
 )
-"""The allowed input grammar type values of chat completion."""
+"""The input grammar type of chat completion: one of these types."""
