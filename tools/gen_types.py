@@ -343,7 +343,6 @@ def _render_init(type_modules: dict[str, str], hf_version: str) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "import importlib",
         "from typing import Any",
         "",
         '__all__ = ["TYPE_MODULES", "resolve"]',
@@ -360,6 +359,8 @@ def _render_init(type_modules: dict[str, str], hf_version: str) -> str:
         "    module = TYPE_MODULES.get(name)",
         "    if module is None:",
         "        raise AttributeError(name)",
+        "    import importlib  # (not at the top: importing this package stays cheap)",
+        "",
         '    return getattr(importlib.import_module(module, "inferwire.sansio"), name)',
         "",
     ]

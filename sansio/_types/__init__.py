@@ -9,7 +9,6 @@ none of these classes.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 __all__ = ["TYPE_MODULES", "resolve"]
@@ -193,4 +192,6 @@ def resolve(name: str) -> Any:
     module = TYPE_MODULES.get(name)
     if module is None:
         raise AttributeError(name)
+    import importlib  # (not at the top: importing this package stays cheap)
+
     return getattr(importlib.import_module(module, "inferwire.sansio"), name)
