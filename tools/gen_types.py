@@ -149,7 +149,7 @@ def _field(name: str, tp: Any, mod: _Module, models: dict[type, str]) -> str:
     suffix = " | None" if optional else ""
     if isinstance(inner, type) and inner in models:
         cls_name = models[inner]
-        _need(cls_name, mod, models)
+        _need(cls_name, mod)
         mod.uses_child = True
         annotation = "list[" * depth + cls_name + "]" * depth + suffix
         call_args = [cls_name]
@@ -171,7 +171,7 @@ def _field(name: str, tp: Any, mod: _Module, models: dict[type, str]) -> str:
     return f"    {name}: {simple}{suffix}"
 
 
-def _need(cls_name: str, mod: _Module, models: dict[type, str]) -> None:
+def _need(cls_name: str, mod: _Module) -> None:
     """Import `cls_name` into `mod` when it is defined elsewhere."""
     home = _HOME[cls_name]
     if home != f"{PACKAGE}.{mod.task}":
