@@ -10,8 +10,12 @@ stack (see docs/design.md):
   `Sleep`; `FlowRunner` steps them; `build_config` makes the `ClientConfig` they need;
 - stream parsers: `SSEDecoder`, `ChatCompletionStreamDecoder`, `TextGenerationStreamDecoder`,
   `CompletionStreamDecoder`, `ToolCallAccumulator`;
-- typed results (huggingface_hub's names) and the error tree.
+- typed results (huggingface_hub's names) and the error tree. Every type name of
+  ``huggingface_hub``'s inference types is here; besides the chat and text-generation results,
+  they live in the generated `._types` modules, imported on first use (see `__getattr__`).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._chat_types import (
     ChatCompletionOutput,
@@ -144,9 +148,15 @@ from ._textgen_types import (
     parse_completion_as_text_generation,
     parse_text_generation,
 )
+from ._types import TYPE_MODULES as _TYPE_MODULES
+from ._types import resolve as _resolve_type
 from ._version import (
     __version__,
 )
+
+if TYPE_CHECKING:
+    from ._types import _all
+    from ._types._all import *  # noqa: F403
 
 __all__ = [
     "AuthenticationError",
@@ -258,3 +268,21 @@ __all__ = [
     "snippet",
     "text_generation",
 ]
+
+# The generated types (every other huggingface_hub type name), resolved by `__getattr__`.
+if TYPE_CHECKING:
+    __all__ += _all.__all__
+else:
+    __all__ += [name for name in _TYPE_MODULES if name not in __all__]
+
+    def __getattr__(name: str) -> Any:
+        """A generated type, imported on first use (then a plain module attribute)."""
+        if name not in _TYPE_MODULES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = _resolve_type(name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -5,7 +5,8 @@
 `InferenceClient` runs on httpx; `AsyncInferenceClient` runs under asyncio or trio on h11
 (`TrioInferenceClient` pins trio). The pure core is `inferwire.sansio`. Clients are imported
 lazily, so ``import inferwire.sansio`` loads no HTTP library and the async client never loads
-httpx.
+httpx. Every type name of ``huggingface_hub``'s inference types is exported; those not
+imported above are generated modules of `inferwire.sansio`, imported on first use.
 """
 
 from __future__ import annotations
@@ -79,11 +80,15 @@ from .sansio._textgen_types import (
     TextGenerationStreamOutputStreamDetails,
     TextGenerationStreamOutputToken,
 )
+from .sansio._types import TYPE_MODULES as _TYPE_MODULES
+from .sansio._types import resolve as _resolve_type
 from .sansio._version import __version__
 
 if TYPE_CHECKING:
     from ._async import AsyncInferenceClient, AsyncStream, TrioInferenceClient
     from ._sync import InferenceClient, Stream
+    from .sansio._types import _all
+    from .sansio._types._all import *  # noqa: F403
 
 __all__ = [
     "AsyncInferenceClient",
@@ -155,6 +160,12 @@ __all__ = [
     "__version__",
 ]
 
+# The generated types (every other huggingface_hub type name), resolved by `__getattr__`.
+if TYPE_CHECKING:
+    __all__ += _all.__all__
+else:
+    __all__ += [name for name in _TYPE_MODULES if name not in __all__]
+
 _LAZY = {
     "InferenceClient": "._sync",
     "Stream": "._sync",
@@ -166,11 +177,14 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'inferwire' has no attribute {name!r}")
-    import importlib
+    if module_name is not None:
+        import importlib
 
-    value = getattr(importlib.import_module(module_name, __name__), name)
+        value = getattr(importlib.import_module(module_name, __name__), name)
+    elif name in _TYPE_MODULES:
+        value = _resolve_type(name)
+    else:
+        raise AttributeError(f"module 'inferwire' has no attribute {name!r}")
     globals()[name] = value
     return value
 
