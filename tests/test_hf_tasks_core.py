@@ -282,7 +282,7 @@ def test_url_image_part_is_fetched_and_sent_as_base64() -> None:
 def test_a_failed_fetch_is_an_http_error_naming_the_url() -> None:
     conversation = Conversation(task_flow(HF, "image_to_text", "https://example.com/gone.png",
                                           model="m", params={}))
-    with pytest.raises(InferenceError, match="example.com/gone.png"):
+    with pytest.raises(InferenceError, match=r"example\.com/gone\.png"):
         conversation.respond(404, b"not found")
 
 

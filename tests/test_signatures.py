@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 from inferwire import AsyncInferenceClient, InferenceClient
 
@@ -57,3 +58,41 @@ def test_async_task_methods_are_derived_from_the_sync_ones() -> None:
     done = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _hf_surface() -> dict[str, Any]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "data" / "hf_client_signatures.json"
+    surface: dict[str, Any] = json.loads(path.read_text())
+    return surface
+
+
+def _parameters(member: Any) -> list[dict[str, Any]]:
+    out = []
+    for p in inspect.signature(member).parameters.values():
+        if p.name in ("self", "unexpected"):  # our catch-all that names unknown keywords
+            continue
+        out.append({"name": p.name, "kind": p.kind.name,
+                    "default": None if p.default is inspect.Parameter.empty else repr(p.default),
+                    "required": p.default is inspect.Parameter.empty})
+    return out
+
+
+def test_every_huggingface_hub_member_with_its_parameters() -> None:
+    """All 33 public members of huggingface_hub 2.4.0's clients (tests/data/
+    hf_client_signatures.json, written by tools/dump_hf_signatures.py): same names, and for
+    each method the same parameters in the same order, of the same kind, with the same
+    defaults."""
+    surface = _hf_surface()
+    assert surface["huggingface_hub"] == "2.4.0"
+    assert len(surface["members"]) == 33
+    for cls in (InferenceClient, AsyncInferenceClient):
+        for name, expected in surface["members"].items():
+            assert hasattr(cls, name), f"{cls.__name__}.{name} is missing"
+            if expected.get("property"):
+                assert isinstance(inspect.getattr_static(cls, name), property), name
+                continue
+            assert _parameters(getattr(cls, name)) == expected["parameters"], (
+                f"{cls.__name__}.{name}")

@@ -225,6 +225,7 @@ def hf_flow(client: Any, method: str, inputs: Any, model: str | None,
     method's locals named in the task table (None ones dropped)."""
     from .sansio._hf_tasks import TASKS, task_flow
 
+    reject_unexpected(method, local_vars.get("unexpected") or {})
     params = {name: local_vars[name] for name in TASKS[method].params
               if local_vars[name] is not None}
     return task_flow(client._config, method, inputs, model=model, params=params, extra=extra)

@@ -11,7 +11,7 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .sansio._content import MAX_INPUT_SIZE, Blob, blob_from_data_url
 from .sansio._errors import UsageError, UsageTypeError
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     """What users pass as an image, audio clip or document."""
 
 __all__ = ["Content", "as_content", "to_image", "with_mask_images"]
+
+M = TypeVar("M", bound="Model")
 
 Content = Blob | str
 """What the core takes for a binary input: the bytes, or an ``http(s)://`` URL."""
@@ -153,7 +155,7 @@ def to_image(data: bytes) -> Image:
     return image
 
 
-def with_mask_images(elements: list[Model]) -> list[Model]:
+def with_mask_images(elements: list[M]) -> list[M]:
     """Image-segmentation elements with each base64 PNG ``mask`` decoded to a PIL image."""
     import base64
     import binascii

@@ -11,7 +11,7 @@ come back as PIL images (`to_image`). `AsyncInferenceClient` gets the same metho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._common import hf_flow as _flow
 from ._media import as_content, to_image, with_mask_images
@@ -82,6 +82,7 @@ class SyncHFTaskMethods:
     def audio_classification(
         self, audio: ContentInput, *, model: str | None = None, top_k: int | None = None,
         function_to_apply: AudioClassificationOutputTransform | None = None,
+        **unexpected: NoReturn,
     ) -> list[AudioClassificationOutputElement]:
         """Classify an audio clip (speech commands, emotions, languages...): labels with
         scores, best first. `audio` is bytes, a path, a binary file object or a URL."""
@@ -90,6 +91,7 @@ class SyncHFTaskMethods:
 
     def audio_to_audio(
         self, audio: ContentInput, *, model: str | None = None,
+        **unexpected: NoReturn,
     ) -> list[AudioToAudioOutputElement]:
         """Transform an audio clip (source separation, enhancement): one element per output
         clip, its ``blob`` the audio bytes and ``content_type`` their MIME type."""
@@ -99,6 +101,7 @@ class SyncHFTaskMethods:
     def automatic_speech_recognition(
         self, audio: ContentInput, *, model: str | None = None,
         extra_body: dict[str, Any] | None = None,
+        **unexpected: NoReturn,
     ) -> AutomaticSpeechRecognitionOutput:
         """Transcribe speech: ``text`` (and ``chunks`` with timestamps when the model gives
         them). `extra_body` is sent as the request's parameters."""
@@ -115,6 +118,7 @@ class SyncHFTaskMethods:
         penalty_alpha: float | None = None, temperature: float | None = None,
         top_k: int | None = None, top_p: float | None = None, typical_p: float | None = None,
         use_cache: bool | None = None, extra_body: dict[str, Any] | None = None,
+        **unexpected: NoReturn,
     ) -> bytes:
         """Speak `text`: the audio bytes the server sent (FLAC, WAV... as the model makes
         them). Generation parameters go in ``parameters``; `extra_body` is merged there."""
@@ -125,6 +129,7 @@ class SyncHFTaskMethods:
     def fill_mask(
         self, text: str, *, model: str | None = None, targets: list[str] | None = None,
         top_k: int | None = None,
+        **unexpected: NoReturn,
     ) -> list[FillMaskOutputElement]:
         """Fill the mask token of `text` (``[MASK]``, ``<mask>``: the model's): candidate
         tokens with scores and the completed ``sequence``."""
@@ -136,6 +141,7 @@ class SyncHFTaskMethods:
         handle_impossible_answer: bool | None = None, max_answer_len: int | None = None,
         max_question_len: int | None = None, max_seq_len: int | None = None,
         top_k: int | None = None,
+        **unexpected: NoReturn,
     ) -> QuestionAnsweringOutputElement | list[QuestionAnsweringOutputElement]:
         """Answer `question` from `context`: the answer, its score and its ``start``/``end``
         in the context; a list of them when the server sends several (``top_k`` > 1)."""
@@ -144,6 +150,7 @@ class SyncHFTaskMethods:
 
     def sentence_similarity(
         self, sentence: str, other_sentences: list[str], *, model: str | None = None,
+        **unexpected: NoReturn,
     ) -> list[float]:
         """How similar each of `other_sentences` is to `sentence` (one score each, in
         order)."""
@@ -156,6 +163,7 @@ class SyncHFTaskMethods:
         clean_up_tokenization_spaces: bool | None = None,
         generate_parameters: dict[str, Any] | None = None,
         truncation: SummarizationTruncationStrategy | None = None,
+        **unexpected: NoReturn,
     ) -> SummarizationOutput:
         """Summarize `text`: ``summary_text``."""
         return self._run(_flow(self, "summarization", text, model, locals()))
@@ -164,6 +172,7 @@ class SyncHFTaskMethods:
         self, table: dict[str, Any], query: str, *, model: str | None = None,
         padding: Padding | None = None, sequential: bool | None = None,
         truncation: bool | None = None,
+        **unexpected: NoReturn,
     ) -> TableQuestionAnsweringOutputElement:
         """Answer `query` from `table` (column name -> list of cell values): the ``answer``,
         the ``cells`` and ``coordinates`` it comes from, and the ``aggregator`` used."""
@@ -172,6 +181,7 @@ class SyncHFTaskMethods:
 
     def tabular_classification(
         self, table: dict[str, Any], *, model: str | None = None,
+        **unexpected: NoReturn,
     ) -> list[str]:
         """Classify each row of `table` (column name -> list of values): one label per row,
         as the model sends them."""
@@ -180,6 +190,7 @@ class SyncHFTaskMethods:
 
     def tabular_regression(
         self, table: dict[str, Any], *, model: str | None = None,
+        **unexpected: NoReturn,
     ) -> list[float]:
         """Predict a number for each row of `table` (column name -> list of values).
 
@@ -190,6 +201,7 @@ class SyncHFTaskMethods:
     def text_classification(
         self, text: str, *, model: str | None = None, top_k: int | None = None,
         function_to_apply: TextClassificationOutputTransform | None = None,
+        **unexpected: NoReturn,
     ) -> list[TextClassificationOutputElement]:
         """Classify `text` (sentiment, topic, language...): labels with scores, best
         first."""
@@ -199,6 +211,7 @@ class SyncHFTaskMethods:
         self, text: str, *, model: str | None = None,
         aggregation_strategy: TokenClassificationAggregationStrategy | None = None,
         ignore_labels: list[str] | None = None, stride: int | None = None,
+        **unexpected: NoReturn,
     ) -> list[TokenClassificationOutputElement]:
         """Label the tokens (or words, or entities, by `aggregation_strategy`) of `text`:
         named entities, parts of speech..., with their ``start``/``end`` in the text."""
@@ -209,6 +222,7 @@ class SyncHFTaskMethods:
         tgt_lang: str | None = None, clean_up_tokenization_spaces: bool | None = None,
         truncation: TranslationTruncationStrategy | None = None,
         generate_parameters: dict[str, Any] | None = None,
+        **unexpected: NoReturn,
     ) -> TranslationOutput:
         """Translate `text`: ``translation_text``. Multilingual models need `src_lang` and
         `tgt_lang` (both or neither)."""
@@ -217,6 +231,7 @@ class SyncHFTaskMethods:
     def zero_shot_classification(
         self, text: str, candidate_labels: list[str], *, multi_label: bool | None = False,
         hypothesis_template: str | None = None, model: str | None = None,
+        **unexpected: NoReturn,
     ) -> list[ZeroShotClassificationOutputElement]:
         """Classify `text` into `candidate_labels`, labels the model was not trained on:
         every label with its score, best first. With `multi_label` the scores are
@@ -231,6 +246,7 @@ class SyncHFTaskMethods:
         lang: str | None = None, max_answer_len: int | None = None,
         max_question_len: int | None = None, max_seq_len: int | None = None,
         top_k: int | None = None, word_boxes: list[list[float] | str] | None = None,
+        **unexpected: NoReturn,
     ) -> list[DocumentQuestionAnsweringOutputElement]:
         """Answer `question` from a document image (an invoice, a form): answers with
         scores and where they are."""
@@ -242,6 +258,7 @@ class SyncHFTaskMethods:
         self, image: ContentInput, *, model: str | None = None,
         function_to_apply: ImageClassificationOutputTransform | None = None,
         top_k: int | None = None,
+        **unexpected: NoReturn,
     ) -> list[ImageClassificationOutputElement]:
         """Classify an image: labels with scores, best first. `image` is bytes, a path, a
         binary file object, a URL or a PIL image."""
@@ -252,6 +269,7 @@ class SyncHFTaskMethods:
         self, image: ContentInput, *, model: str | None = None,
         mask_threshold: float | None = None, overlap_mask_area_threshold: float | None = None,
         subtask: ImageSegmentationSubtask | None = None, threshold: float | None = None,
+        **unexpected: NoReturn,
     ) -> list[ImageSegmentationOutputElement]:
         """Segment an image: one element per segment, its ``mask`` a PIL image (needs
         Pillow), with its ``label`` and ``score``."""
@@ -269,8 +287,9 @@ class SyncHFTaskMethods:
         return to_image(self._run(_flow(self, "image_to_image", as_content(image, "image"),
                                         model, locals(), extra=kwargs)))
 
-    def image_to_text(self, image: ContentInput, *, model: str | None = None
-                      ) -> ImageToTextOutput:
+    def image_to_text(
+        self, image: ContentInput, *, model: str | None = None, **unexpected: NoReturn,
+    ) -> ImageToTextOutput:
         """Describe an image: ``generated_text`` (a caption)."""
         return self._run(_flow(self, "image_to_text", as_content(image, "image"), model,
                                locals()))
@@ -289,6 +308,7 @@ class SyncHFTaskMethods:
 
     def object_detection(
         self, image: ContentInput, *, model: str | None = None, threshold: float | None = None,
+        **unexpected: NoReturn,
     ) -> list[ObjectDetectionOutputElement]:
         """Find objects in an image: each with its ``label``, ``score`` and ``box``
         (pixels: ``xmin``, ``ymin``, ``xmax``, ``ymax``)."""
@@ -301,6 +321,7 @@ class SyncHFTaskMethods:
         guidance_scale: float | None = None, model: str | None = None,
         scheduler: str | None = None, seed: int | None = None,
         extra_body: dict[str, Any] | None = None,
+        **unexpected: NoReturn,
     ) -> Image:
         """Draw `prompt`: the image as a PIL image (needs Pillow). `extra_body` is merged into
         the parameters."""
@@ -312,6 +333,7 @@ class SyncHFTaskMethods:
         negative_prompt: list[str] | None = None, num_frames: float | None = None,
         num_inference_steps: int | None = None, seed: int | None = None,
         extra_body: dict[str, Any] | None = None,
+        **unexpected: NoReturn,
     ) -> bytes:
         """Make a video of `prompt`: its bytes. hf-inference has no such task: `model` (or
         the client's `base_url`) must be the URL of a server that serves it."""
@@ -320,6 +342,7 @@ class SyncHFTaskMethods:
     def visual_question_answering(
         self, image: ContentInput, question: str, *, model: str | None = None,
         top_k: int | None = None,
+        **unexpected: NoReturn,
     ) -> list[VisualQuestionAnsweringOutputElement]:
         """Answer `question` about an image: answers with scores, best first."""
         return self._run(_flow(self, "visual_question_answering",
@@ -329,6 +352,7 @@ class SyncHFTaskMethods:
     def zero_shot_image_classification(
         self, image: ContentInput, candidate_labels: list[str], *, model: str | None = None,
         hypothesis_template: str | None = None,
+        **unexpected: NoReturn,
     ) -> list[ZeroShotImageClassificationOutputElement]:
         """Classify an image into `candidate_labels` (at least two): every label with its
         score, best first."""

@@ -210,8 +210,8 @@ class SyncTaskMethods:
         self, text: str | list[str], *, normalize: bool | None = None,
         prompt_name: str | None = None, truncate: bool | None = None,
         truncation_direction: Literal["left", "right"] | None = None,
-        model: str | None = None, dimensions: int | None = None,
-        encoding_format: Literal["float", "base64"] | None = None,
+        dimensions: int | None = None,
+        encoding_format: Literal["float", "base64"] | None = None, model: str | None = None,
         **unexpected: NoReturn,
     ) -> npt.NDArray[np.float32]:
         """Embed `text` (a string or a list of strings) as a float32 numpy array.
