@@ -5,20 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._fake_server import (
-    HeaderPairs,
-    Reply,
-    SSEStyle,
-    apply_options,
-    dumps,
-)
-
-if TYPE_CHECKING:
-
-    pass
-
+from ._fake_server import HeaderPairs, Reply, SSEStyle, apply_options, dumps
 
 DEFAULT_TOKENS: tuple[str, ...] = ("Hello", ",", " world", "!")
 """The tokens the server generates when not told otherwise."""

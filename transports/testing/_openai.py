@@ -7,16 +7,6 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._fake_server import (
-    Reply,
-    ReplyOptions,
-    sse_events,
-)
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-
 from ._common import (
     _CREATED,
     _SSE_HEADERS,
@@ -30,6 +20,11 @@ from ._common import (
     _tool_call_parts,
     _usage,
 )
+from ._fake_server import Reply, ReplyOptions, sse_events
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 
 # --------------------------------------------------------------------------------------------
 # OpenAI chat and completions

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
-
-from ._fake_server import (
-    RecordedRequest,
-    Reply,
-    dumps,
-)
-
-if TYPE_CHECKING:
-
-    pass
 import collections
+import re
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
+from typing import Any, Literal, TypeAlias
 
 from ._common import _CREATED, DEFAULT_MODEL, DEFAULT_TOKENS, _tokens, _usage
-from ._fake_server import ServerCore
-from ._hf_tasks import fake_embedding, hf_features
+from ._fake_server import RecordedRequest, Reply, ServerCore, dumps
+from ._hf_tasks import HF_TASKS, fake_embedding, hf_features, task_reply
 from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
 from ._replies import error, json_reply
 from ._tgi import tgi_generate, tgi_stream
@@ -30,6 +21,17 @@ ReplyFactory: TypeAlias = Callable[[RecordedRequest], "Reply | None"]
 
 ReplySource: TypeAlias = "Reply | ReplyFactory"
 """What `FakeInferenceServer.enqueue` and `FakeInferenceServer.route` accept."""
+
+TASKS: frozenset[str] = HF_TASKS | {"text-generation", "feature-extraction"}
+"""Every task id the fake server plays (``root_task=``, ``tasks=``, `serve_task`)."""
+
+_PIPELINE = re.compile(r"/pipeline/([A-Za-z0-9-]+)(?:/|$)")
+
+
+def _check_task(task: object) -> str:
+    if not isinstance(task, str) or task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(sorted(TASKS))}")
+    return task
 
 
 # --------------------------------------------------------------------------------------------
@@ -68,7 +70,12 @@ class FakeInferenceServer:
             ``dimensions`` overrides it).
         root_task: What ``POST`` to any path without a known suffix (``/``, ``/models/x``)
             does: ``"text-generation"`` (TGI-compatible: SSE when ``"stream": true``, else a
-            one-element list) or ``"feature-extraction"``.
+            one-element list), ``"feature-extraction"``, or any other hf-inference task id
+            (``"text-classification"``, ``"text-to-image"``...: see `TASKS`), so that an
+            Inference Endpoint URL can play any task.
+        tasks: Models that play a task: ``{"my-org/classifier": "text-classification"}``
+            makes ``POST .../models/my-org/classifier`` answer as hf-inference's
+            text-classification pipeline (see `serve_task`).
         features: Shape of feature extraction: ``"pooled"`` (sentence-transformers: ``[dim]``
             per text) or ``"tokens"`` (transformers: ``[1, T, dim]`` per text, T tokens).
         host: The address to bind (loopback by default).
@@ -81,7 +88,8 @@ class FakeInferenceServer:
         tokens: str | Sequence[str] = DEFAULT_TOKENS,
         model: str = DEFAULT_MODEL,
         embedding_dim: int = 16,
-        root_task: Literal["text-generation", "feature-extraction"] = "text-generation",
+        root_task: str = "text-generation",
+        tasks: Mapping[str, str] | None = None,
         features: Literal["pooled", "tokens"] = "pooled",
         host: str = "127.0.0.1",
         port: int = 0,
@@ -89,7 +97,10 @@ class FakeInferenceServer:
         self._tokens = _tokens(tokens)
         self.model = model
         self.embedding_dim = embedding_dim
-        self.root_task = root_task
+        self.root_task = _check_task(root_task)
+        self._tasks: dict[str, str] = {}
+        for model_id, task in (tasks or {}).items():
+            self.serve_task(model_id, task)
         self.features = features
         self._core = ServerCore(self._dispatch, host=host, port=port)
         self._queue: collections.deque[ReplySource] = collections.deque()
@@ -252,6 +263,41 @@ class FakeInferenceServer:
             self._core.requests.clear()
             self._core.errors.clear()
 
+    def serve_task(self, model: str, task: str) -> None:
+        """Make ``model`` play ``task`` (an hf-inference task id, see `TASKS`).
+
+        ``POST`` to a path ending in ``/models/{model}`` (with any prefix, such as
+        ``/hf-inference``) then gets the task's default reply, checked like hf-inference
+        does: a request of the wrong shape gets a 400 ``{"error": "..."}``. A path with
+        ``/pipeline/{task}`` (``/models/{model}/pipeline/sentence-similarity``) plays the task
+        it names, whatever the model. Scripted replies still come first.
+        """
+        if not isinstance(model, str) or not model.strip("/"):
+            raise ValueError(f"model must be a non-empty model id, got {model!r}")
+        with self._script_lock:
+            self._tasks[model.strip("/")] = _check_task(task)
+
+    @property
+    def tasks(self) -> dict[str, str]:
+        """The models that play a task (given by ``tasks=`` and `serve_task`), a copy."""
+        with self._script_lock:
+            return dict(self._tasks)
+
+    def task_for(self, path: str) -> str:
+        """The task a ``POST`` to ``path`` plays when no other default route matches: the
+        ``/pipeline/{task}`` it names, else the task of the model it ends with, else
+        ``root_task``."""
+        path = path.rstrip("/") or "/"
+        match = _PIPELINE.search(path)
+        if match is not None and match.group(1) in TASKS:
+            return match.group(1)
+        with self._script_lock:
+            models = sorted(self._tasks.items(), key=lambda item: -len(item[0]))
+        for model_id, task in models:
+            if path.endswith("/models/" + model_id) or path == "/" + model_id:
+                return task
+        return self.root_task
+
     def _next_scripted(self, request: RecordedRequest) -> Reply | None:
         with self._script_lock:
             source = self._queue.popleft() if self._queue else None
@@ -318,17 +364,18 @@ class FakeInferenceServer:
             return self._tgi(body, "generate_stream")
         if path.endswith("/generate"):
             return self._tgi(body, "generate")
-        if "/pipeline/feature-extraction" in path or "/pipeline/sentence-similarity" in path:
-            return self._features(body)
-        if "/pipeline/text-generation" in path or self.root_task == "text-generation":
+        task = self.task_for(path)
+        if task == "text-generation":
             return self._tgi(body, "root")
-        return self._features(body)
+        if task == "feature-extraction":
+            return self._features(body)
+        return task_reply(task, request)
 
     def _info(self) -> dict[str, Any]:
         return {
             "model_id": self.model,
             "model_sha": None,
-            "model_pipeline_tag": "text-generation",
+            "model_pipeline_tag": self.root_task,
             "model_device_type": "cpu",
             "max_concurrent_requests": 128,
             "max_best_of": 2,

@@ -5,16 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._fake_server import (
-    Reply,
-    ReplyOptions,
-    sse_events,
-)
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-
 from ._common import (
     _SSE_HEADERS,
     DEFAULT_TOKENS,
@@ -25,6 +15,11 @@ from ._common import (
     _token_id,
     _tokens,
 )
+from ._fake_server import Reply, ReplyOptions, sse_events
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 
 # --------------------------------------------------------------------------------------------
 # TGI
