@@ -559,6 +559,7 @@ HF_TASKS = JSON_TASKS | BINARY_TASKS
 """Every task `task_reply` plays (the server adds text-generation and feature-extraction)."""
 
 _MASKS = ("<mask>", "[MASK]")
+_SENTENCE_START = re.compile(r"^(?:.*[.!?])?\s*$", re.DOTALL)
 _CAPITALISED = re.compile(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 
 
@@ -722,6 +723,8 @@ def _play(task: str, request: RecordedRequest) -> Reply:
         strategy = params.get("aggregation_strategy", "simple")
         entities: list[dict[str, Any]] = []
         for match in _CAPITALISED.finditer(text):
+            if " " not in match.group() and _SENTENCE_START.match(text[: match.start()]):
+                continue  # a capital that only starts the sentence: not a name
             if strategy == "none":
                 for n, word in enumerate(re.finditer(r"\S+", match.group())):
                     entities.append({

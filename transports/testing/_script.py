@@ -67,11 +67,11 @@ _TASK_BUILDERS: tuple[Callable[..., Reply], ...] = tuple(
 
 __all__ = ["ScriptError", "load_script", "main", "reply_from_spec"]
 
+_BASE_BUILDERS: tuple[Callable[..., Reply], ...] = (
+    chat_stream, chat_completion, completion_stream, completion, tgi_stream, tgi_generate,
+    embeddings, hf_features, json_reply, sse, error, raw, replay, close_connection)
 BUILDERS: dict[str, Callable[..., Reply]] = {
-    f.__name__: f
-    for f in (chat_stream, chat_completion, completion_stream, completion, tgi_stream,
-              tgi_generate, embeddings, hf_features, json_reply, sse, error, raw, replay,
-              close_connection, *_TASK_BUILDERS)
+    f.__name__: f for f in (*_BASE_BUILDERS, *_TASK_BUILDERS)
 }
 _SERVER_KEYS = ("tokens", "model", "embedding_dim", "root_task", "tasks", "features")
 

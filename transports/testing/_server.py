@@ -99,14 +99,14 @@ class FakeInferenceServer:
         self.embedding_dim = embedding_dim
         self.root_task = _check_task(root_task)
         self._tasks: dict[str, str] = {}
-        for model_id, task in (tasks or {}).items():
-            self.serve_task(model_id, task)
         self.features = features
         self._core = ServerCore(self._dispatch, host=host, port=port)
         self._queue: collections.deque[ReplySource] = collections.deque()
         self._routes: dict[tuple[str, str], list[list[Any]]] = {}
         self._persistent: dict[tuple[str, str], ReplySource] = {}
         self._script_lock = threading.Lock()
+        for model_id, task in (tasks or {}).items():
+            self.serve_task(model_id, task)
 
     @property
     def tokens(self) -> list[str]:
