@@ -61,9 +61,7 @@ from inferwire.testing import (
     zero_shot_image_classification,
 )
 
-CASSETTES = Path("/work/shared/conformance/hf_cassettes")
-if not CASSETTES.is_dir():
-    CASSETTES = Path(__file__).parent / "data" / "hf_cassettes"
+CASSETTES = Path(__file__).parent / "data" / "hf_cassettes"  # huggingface_hub's VCR cassettes
 
 PNG = fake_png(4, 3)
 WAV = fake_wav(0.05)
@@ -779,3 +777,18 @@ def test_text_to_image_matches_the_recorded_exchange() -> None:
     assert isinstance(recorded, bytes) and recorded[:2] == b"\xff\xd8"
     reply = text_to_image()
     assert reply.header("Content-Type") == "image/png" and png_size(reply.body) == (8, 8)
+
+
+def test_a_replies_file_maps_models_to_tasks_and_names_task_builders(tmp_path: Path) -> None:
+    from inferwire.testing._script import load_script
+
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps({
+        "server": {"tasks": {"my-org/classifier": "text-classification"}},
+        "enqueue": [{"reply": "text_classification", "labels_scores": [["SPAM", 1.0]]}],
+    }))
+    with load_script(script) as srv:
+        first = post(srv, "/models/my-org/classifier", {"inputs": "hi"}).json()
+        second = post(srv, "/models/my-org/classifier", {"inputs": "hi"}).json()
+    assert first == [[{"label": "SPAM", "score": 1.0}]]
+    assert second[0][0]["label"] == "POSITIVE"

@@ -694,7 +694,7 @@ def _image_type(request: RecordedRequest) -> str:
     return "image/png"
 
 
-def task_reply(task: str, request: RecordedRequest, *, model: str = "") -> Reply:
+def task_reply(task: str, request: RecordedRequest) -> Reply:
     """The reply hf-inference gives ``request`` for ``task``: a 400 ``{"error"}`` when its shape
     is wrong, else the task's default reply, built from the request where that is cheap."""
     try:
@@ -715,7 +715,7 @@ def _play(task: str, request: RecordedRequest) -> Reply:
     if task == "text-classification":
         items = (("POSITIVE", 0.9998), ("NEGATIVE", 0.0002))
         if isinstance(inputs, list) and inputs and all(isinstance(t, str) for t in inputs):
-            return json_list([_label_list(_top(items, params)) for _ in inputs])
+            return _json_list([_label_list(_top(items, params)) for _ in inputs])
         _text(body)
         return text_classification(_top(items, params))
     if task == "token-classification":
@@ -823,7 +823,7 @@ def _similarity(a: str, b: str) -> float:
     return round(dot / norm, 6) if norm else 0.0
 
 
-def json_list(obj: Any) -> Reply:
+def _json_list(obj: Any) -> Reply:
     """Any JSON value as a 200 reply (used for batched inputs)."""
     return _json_body(obj, {})
 
