@@ -71,6 +71,8 @@ from types import FunctionType
 from ._common import DEFAULT_MODEL, DEFAULT_TOKENS
 from ._fake_server import RecordedRequest, Reply, ReplyOptions
 from ._hf_tasks import (
+    Box,
+    LabelScores,
     audio_classification,
     audio_to_audio,
     automatic_speech_recognition,
@@ -114,7 +116,9 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_TOKENS",
     "TASKS",
+    "Box",
     "FakeInferenceServer",
+    "LabelScores",
     "RecordedRequest",
     "Reply",
     "ReplyFactory",

@@ -19,7 +19,7 @@ import struct
 import wave
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._common import _build, _json_body
 from ._fake_server import RecordedRequest, Reply, ReplyOptions, dumps
@@ -159,7 +159,8 @@ def fake_mp4(payload: bytes = b"inferwire fake video") -> bytes:
 # Task replies (JSON)
 # --------------------------------------------------------------------------------------------
 
-LabelScores = Sequence[tuple[str, float]] | Mapping[str, float]
+LabelScores: TypeAlias = Sequence[tuple[str, float]] | Mapping[str, float]
+"""Labels and their scores, in the order sent: ``[("POSITIVE", 0.99), ...]`` or a mapping."""
 
 
 def _pairs(labels_scores: LabelScores) -> list[tuple[str, float]]:
@@ -358,7 +359,7 @@ def sentence_similarity(
     return _json_body([float(s) for s in scores], options)
 
 
-Box = tuple[int, int, int, int]
+Box: TypeAlias = tuple[int, int, int, int]
 """A bounding box: ``(xmin, ymin, xmax, ymax)`` in pixels."""
 
 
