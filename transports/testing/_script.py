@@ -39,9 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from . import (
+    TASKS,
     FakeInferenceServer,
     RecordedRequest,
     Reply,
+    _hf_tasks,
     chat_completion,
     chat_stream,
     close_connection,
@@ -58,15 +60,20 @@ from . import (
     tgi_stream,
 )
 
+_TASK_BUILDERS: tuple[Callable[..., Reply], ...] = tuple(
+    getattr(_hf_tasks, task.replace("-", "_")) for task in sorted(TASKS)
+    if hasattr(_hf_tasks, task.replace("-", "_"))
+)
+
 __all__ = ["ScriptError", "load_script", "main", "reply_from_spec"]
 
+_BASE_BUILDERS: tuple[Callable[..., Reply], ...] = (
+    chat_stream, chat_completion, completion_stream, completion, tgi_stream, tgi_generate,
+    embeddings, hf_features, json_reply, sse, error, raw, replay, close_connection)
 BUILDERS: dict[str, Callable[..., Reply]] = {
-    f.__name__: f
-    for f in (chat_stream, chat_completion, completion_stream, completion, tgi_stream,
-              tgi_generate, embeddings, hf_features, json_reply, sse, error, raw, replay,
-              close_connection)
+    f.__name__: f for f in (*_BASE_BUILDERS, *_TASK_BUILDERS)
 }
-_SERVER_KEYS = ("tokens", "model", "embedding_dim", "root_task", "features")
+_SERVER_KEYS = ("tokens", "model", "embedding_dim", "root_task", "tasks", "features")
 
 
 class ScriptError(ValueError):

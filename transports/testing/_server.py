@@ -1,0 +1,551 @@
+"""`FakeInferenceServer`: the default routes and the scripting of replies."""
+
+from __future__ import annotations
+
+import collections
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal, TypeAlias
+
+from ._common import _CREATED, DEFAULT_MODEL, DEFAULT_TOKENS, _tokens, _usage
+from ._fake_server import RecordedRequest, Reply, ServerCore, dumps
+from ._hf_tasks import HF_TASKS, fake_embedding, hf_features, task_reply
+from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
+from ._replies import error, json_reply
+from ._tgi import tgi_generate, tgi_stream
+
+ReplyFactory: TypeAlias = Callable[[RecordedRequest], "Reply | None"]
+"""A function of the request that returns the reply, or None to fall through."""
+
+ReplySource: TypeAlias = "Reply | ReplyFactory"
+"""What `FakeInferenceServer.enqueue` and `FakeInferenceServer.route` accept."""
+
+TASKS: frozenset[str] = HF_TASKS | {"text-generation", "feature-extraction"}
+"""Every task id the fake server plays (``root_task=``, ``tasks=``, `serve_task`)."""
+
+_PIPELINE = re.compile(r"/pipeline/([A-Za-z0-9-]+)(?:/|$)")
+
+
+def _check_task(task: object) -> str:
+    if not isinstance(task, str) or task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(sorted(TASKS))}")
+    return task
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------------------------
+
+
+def _words(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.split())
+    if isinstance(value, list):
+        return sum(_words(v) for v in value)
+    if isinstance(value, dict):
+        return _words(value.get("content")) + _words(value.get("text"))
+    return 0
+
+
+class FakeInferenceServer:
+    """A scriptable fake inference server on ``127.0.0.1``, for tests.
+
+    It serves real HTTP/1.1 (keep-alive, Content-Length and chunked bodies both ways) from
+    background threads: one accept thread and one thread per connection, so it works the same
+    under sync code, asyncio and trio. Use it as a context manager, or call `start` and
+    `stop`::
+
+        with FakeInferenceServer(tokens=["Hello", ",", " world"]) as server:
+            url = server.url("/v1/chat/completions")
+
+    Args:
+        tokens: What the default routes generate (a ``str`` is cut into word-like tokens).
+            ``max_tokens`` / ``max_new_tokens`` in a request truncate it (finish reason
+            ``"length"``; otherwise ``"stop"`` for OpenAI routes, ``"eos_token"`` for TGI).
+        model: The model name used when the request names none (OpenAI routes echo the
+            request's ``model``).
+        embedding_dim: Size of the default embedding and feature vectors (an OpenAI request's
+            ``dimensions`` overrides it).
+        root_task: What ``POST`` to any path without a known suffix (``/``, ``/models/x``)
+            does: ``"text-generation"`` (TGI-compatible: SSE when ``"stream": true``, else a
+            one-element list), ``"feature-extraction"``, or any other hf-inference task id
+            (``"text-classification"``, ``"text-to-image"``...: see `TASKS`), so that an
+            Inference Endpoint URL can play any task.
+        tasks: Models that play a task: ``{"my-org/classifier": "text-classification"}``
+            makes ``POST .../models/my-org/classifier`` answer as hf-inference's
+            text-classification pipeline (see `serve_task`).
+        features: Shape of feature extraction: ``"pooled"`` (sentence-transformers: ``[dim]``
+            per text) or ``"tokens"`` (transformers: ``[1, T, dim]`` per text, T tokens).
+        host: The address to bind (loopback by default).
+        port: The port (0: a free one).
+    """
+
+    def __init__(
+        self,
+        *,
+        tokens: str | Sequence[str] = DEFAULT_TOKENS,
+        model: str = DEFAULT_MODEL,
+        embedding_dim: int = 16,
+        root_task: str = "text-generation",
+        tasks: Mapping[str, str] | None = None,
+        features: Literal["pooled", "tokens"] = "pooled",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._tokens = _tokens(tokens)
+        self.model = model
+        self.embedding_dim = embedding_dim
+        self.root_task = _check_task(root_task)
+        self._tasks: dict[str, str] = {}
+        self.features = features
+        self._core = ServerCore(self._dispatch, host=host, port=port)
+        self._queue: collections.deque[ReplySource] = collections.deque()
+        self._routes: dict[tuple[str, str], list[list[Any]]] = {}
+        self._persistent: dict[tuple[str, str], ReplySource] = {}
+        self._script_lock = threading.Lock()
+        for model_id, task in (tasks or {}).items():
+            self.serve_task(model_id, task)
+
+    @property
+    def tokens(self) -> list[str]:
+        """The tokens the default routes generate; assignable (a ``str`` is cut into tokens)."""
+        return list(self._tokens)
+
+    @tokens.setter
+    def tokens(self, value: str | Sequence[str]) -> None:
+        self._tokens = _tokens(value)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeInferenceServer:
+        """Bind and start serving in background threads; returns the server.
+
+        Raises ``RuntimeError`` if the server was already started (a server runs once).
+        """
+        self._core.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: wake every delay, close every socket and join every thread.
+
+        Idempotent. Replies in the middle of a delay or a stream are cut off.
+        """
+        self._core.stop()
+
+    def __enter__(self) -> FakeInferenceServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """True between `start` and `stop`."""
+        return self._core.running
+
+    @property
+    def host(self) -> str:
+        """The bound address (``"127.0.0.1"``)."""
+        return self._core.host
+
+    @property
+    def port(self) -> int:
+        """The bound port (after `start`)."""
+        return self._core.port
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (no trailing slash)."""
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        """The absolute URL of ``path`` on this server (a leading ``/`` is added if missing)."""
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    # -- observation -------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order (a copy)."""
+        with self._core.lock:
+            return list(self._core.requests)
+
+    @property
+    def last_request(self) -> RecordedRequest:
+        """The most recent request (``LookupError`` when there is none)."""
+        with self._core.lock:
+            if not self._core.requests:
+                raise LookupError("the fake server has received no request")
+            return self._core.requests[-1]
+
+    @property
+    def connections_accepted(self) -> int:
+        """How many TCP connections the server accepted: compare with the number of requests
+        to prove keep-alive reuse."""
+        with self._core.lock:
+            return self._core.connections_accepted
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open right now (clients that closed are gone)."""
+        return self._core.open_connections
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Exceptions raised by reply functions or default routes (each was answered with a
+        500 ``text/plain`` traceback)."""
+        with self._core.lock:
+            return list(self._core.errors)
+
+    @property
+    def pending_replies(self) -> int:
+        """How many `enqueue`-d replies are still waiting for a request."""
+        with self._script_lock:
+            return len(self._queue)
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
+        """Block until at least ``count`` requests arrived; returns them.
+
+        Raises ``TimeoutError`` after ``timeout`` seconds. Don't call it from an event loop
+        thread that the client needs (use it from sync code or a worker thread).
+        """
+        return self._core.wait_for_requests(count, timeout)
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def enqueue(self, *replies: ReplySource) -> None:
+        """Queue replies for the next requests, whatever their route, first in first out.
+
+        Each is a `Reply` or a function of the `RecordedRequest` returning one (or None: that
+        request then falls through to the routes and defaults). Queued replies take
+        precedence over `route` and the defaults. A retry test::
+
+            server.enqueue(error(503, headers={"Retry-After": "0"}))
+            # the first request gets 503, the retry gets the default reply
+        """
+        for reply in replies:
+            _check_source(reply)
+        with self._script_lock:
+            self._queue.extend(replies)
+
+    def route(
+        self, method: str, path: str, reply: ReplySource, *, times: int | None = None
+    ) -> None:
+        """Answer ``method`` on ``path`` (exact path, query ignored) with ``reply``.
+
+        With ``times=None`` the reply is used for every matching request from now on, and
+        replaces an earlier persistent reply for that route. With ``times=n`` it is used for
+        the next n matching requests only; such limited replies are used first, in the order
+        added, before the persistent one. `enqueue`-d replies still come first.
+        """
+        _check_source(reply)
+        key = (method.upper(), path)
+        with self._script_lock:
+            if times is None:
+                self._persistent[key] = reply
+            elif times > 0:
+                self._routes.setdefault(key, []).append([reply, times])
+
+    def reset(self) -> None:
+        """Forget queued replies, routes, recorded requests and errors (not the counters)."""
+        with self._script_lock:
+            self._queue.clear()
+            self._routes.clear()
+            self._persistent.clear()
+        with self._core.lock:
+            self._core.requests.clear()
+            self._core.errors.clear()
+
+    def serve_task(self, model: str, task: str) -> None:
+        """Make ``model`` play ``task`` (an hf-inference task id, see `TASKS`).
+
+        ``POST`` to a path ending in ``/models/{model}`` (with any prefix, such as
+        ``/hf-inference``) then gets the task's default reply, checked like hf-inference
+        does: a request of the wrong shape gets a 400 ``{"error": "..."}``. A path with
+        ``/pipeline/{task}`` (``/models/{model}/pipeline/sentence-similarity``) plays the task
+        it names, whatever the model. Scripted replies still come first.
+        """
+        if not isinstance(model, str) or not model.strip("/"):
+            raise ValueError(f"model must be a non-empty model id, got {model!r}")
+        with self._script_lock:
+            self._tasks[model.strip("/")] = _check_task(task)
+
+    @property
+    def tasks(self) -> dict[str, str]:
+        """The models that play a task (given by ``tasks=`` and `serve_task`), a copy."""
+        with self._script_lock:
+            return dict(self._tasks)
+
+    def task_for(self, path: str) -> str:
+        """The task a ``POST`` to ``path`` plays when no other default route matches: the
+        ``/pipeline/{task}`` it names, else the task of the model it ends with, else
+        ``root_task``."""
+        path = path.rstrip("/") or "/"
+        match = _PIPELINE.search(path)
+        if match is not None and match.group(1) in TASKS:
+            return match.group(1)
+        with self._script_lock:
+            models = sorted(self._tasks.items(), key=lambda item: -len(item[0]))
+        for model_id, task in models:
+            if path.endswith("/models/" + model_id) or path == "/" + model_id:
+                return task
+        return self.root_task
+
+    def _next_scripted(self, request: RecordedRequest) -> Reply | None:
+        with self._script_lock:
+            source = self._queue.popleft() if self._queue else None
+        if source is not None:
+            reply = _resolve(source, request)
+            if reply is not None:
+                return reply
+        key = (request.method, request.path)
+        with self._script_lock:
+            limited = self._routes.get(key)
+            if limited:
+                entry = limited[0]
+                source = entry[0]
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    limited.pop(0)
+            else:
+                source = self._persistent.get(key)
+        return None if source is None else _resolve(source, request)
+
+    def _dispatch(self, request: RecordedRequest) -> Reply:
+        reply = self._next_scripted(request)
+        return reply if reply is not None else self.default_reply(request)
+
+    # -- default routes ----------------------------------------------------------------------
+
+    def default_reply(self, request: RecordedRequest) -> Reply:
+        """The reply when nothing is scripted: the default routes (see the module docs).
+
+        Override it in a subclass to change the defaults; call ``super().default_reply``
+        for the routes you keep.
+        """
+        path = request.path.rstrip("/") or "/"
+        if request.method in ("GET", "HEAD"):
+            if path.endswith("/health"):
+                return json_reply({"status": "ok"})
+            if path.endswith("/info"):
+                return json_reply(self._info())
+            if path.endswith("/models"):
+                return json_reply(
+                    {
+                        "object": "list",
+                        "data": [
+                            {
+                                "id": self.model,
+                                "object": "model",
+                                "created": _CREATED,
+                                "owned_by": "inferwire",
+                            }
+                        ],
+                    }
+                )
+            return error(404, message="File Not Found", error_type="not_found_error")
+        if request.method != "POST":
+            return error(405, message=f"Method {request.method} not allowed")
+        body = request.json
+        if path.endswith("/chat/completions"):
+            return self._chat(request, body)
+        if path.endswith("/completions"):
+            return self._completions(request, body)
+        if path.endswith("/embeddings"):
+            return self._embeddings(body)
+        if path.endswith("/generate_stream"):
+            return self._tgi(body, "generate_stream")
+        if path.endswith("/generate"):
+            return self._tgi(body, "generate")
+        task = self.task_for(path)
+        if task == "text-generation":
+            return self._tgi(body, "root")
+        if task == "feature-extraction":
+            return self._features(body)
+        return task_reply(task, request)
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model,
+            "model_sha": None,
+            "model_pipeline_tag": self.root_task,
+            "model_device_type": "cpu",
+            "max_concurrent_requests": 128,
+            "max_best_of": 2,
+            "max_stop_sequences": 4,
+            "max_input_tokens": 1024,
+            "max_total_tokens": 2048,
+            "validation_workers": 2,
+            "max_client_batch_size": 4,
+            "router": "text-generation-router",
+            "version": "3.3.6-fake",
+            "sha": None,
+            "docker_label": None,
+        }
+
+    def _limit(self, limit: Any) -> tuple[list[str], bool]:
+        toks = self._tokens
+        if isinstance(limit, int) and not isinstance(limit, bool) and 0 <= limit < len(toks):
+            return toks[:limit], True
+        return toks, False
+
+    def _chat(self, request: RecordedRequest, body: Any) -> Reply:
+        if not isinstance(body, dict):
+            return error(400, message="Invalid JSON body", error_type="invalid_request_error")
+        messages = body.get("messages")
+        if not isinstance(messages, list):
+            return error(400, message="Expected 'messages' to be an array")
+        limit = body.get("max_completion_tokens", body.get("max_tokens"))
+        return self._openai_reply(body, limit, messages, chat_stream, chat_completion)
+
+    def _completions(self, request: RecordedRequest, body: Any) -> Reply:
+        if not isinstance(body, dict) or "prompt" not in body:
+            return error(400, message="'prompt' is required")
+        return self._openai_reply(body, body.get("max_tokens"), body["prompt"],
+                                  completion_stream, completion)
+
+    def _openai_reply(
+        self,
+        body: dict[str, Any],
+        limit: Any,
+        prompt: Any,
+        stream_reply: Callable[..., Reply],
+        whole_reply: Callable[..., Reply],
+    ) -> Reply:
+        """The default answer of an OpenAI route (chat or completions), streamed or not."""
+        model = body["model"] if isinstance(body.get("model"), str) else self.model
+        toks, truncated = self._limit(limit)
+        finish = "length" if truncated else "stop"
+        prompt_tokens = max(1, _words(prompt))
+        if body.get("stream"):
+            stream_options = body.get("stream_options") or {}
+            include_usage = isinstance(stream_options, dict) and bool(
+                stream_options.get("include_usage")
+            )
+            return stream_reply(
+                toks,
+                usage=True if include_usage else None,
+                finish_reason=finish,
+                model=model,
+                prompt_tokens=prompt_tokens,
+            )
+        return whole_reply(
+            "".join(toks),
+            finish_reason=finish,
+            model=model,
+            usage=_usage(True, prompt_tokens, len(toks)),
+        )
+
+    def _embeddings(self, body: Any) -> Reply:
+        if not isinstance(body, dict) or "input" not in body:
+            return error(400, message="'input' is required")
+        raw_input = body["input"]
+        texts = [raw_input] if isinstance(raw_input, str) else raw_input
+        if not isinstance(texts, list) or not texts:
+            return error(400, message="'input' must be a string or a non-empty list")
+        dim = body.get("dimensions")
+        dim = (
+            dim
+            if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0
+            else self.embedding_dim
+        )
+        encoding: Literal["float", "base64"]
+        if body.get("encoding_format") in (None, "float"):
+            encoding = "float"
+        elif body.get("encoding_format") == "base64":
+            encoding = "base64"
+        else:
+            return error(400, message=f"unsupported encoding_format {body['encoding_format']!r}")
+        model = body["model"] if isinstance(body.get("model"), str) else self.model
+        tokens = max(1, _words(texts))
+        return embeddings(
+            [fake_embedding(t if isinstance(t, str) else dumps(t), dim) for t in texts],
+            encoding=encoding,
+            model=model,
+            usage={"prompt_tokens": tokens, "total_tokens": tokens},
+        )
+
+    def _tgi(self, body: Any, route: Literal["generate", "generate_stream", "root"]) -> Reply:
+        if not isinstance(body, dict) or not isinstance(body.get("inputs"), str):
+            return error(
+                422,
+                message="Input validation error: `inputs` must be a string",
+                shape="tgi",
+                error_type="validation",
+            )
+        params = body.get("parameters") or {}
+        if not isinstance(params, dict):
+            params = {}
+        toks, truncated = self._limit(params.get("max_new_tokens"))
+        finish = "length" if truncated else "eos_token"
+        top_n = params.get("top_n_tokens")
+        top_n = top_n if isinstance(top_n, int) and not isinstance(top_n, bool) and top_n > 0 else 0
+        seed = params.get("seed") if isinstance(params.get("seed"), int) else None
+        text = "".join(toks)
+        if params.get("return_full_text"):
+            text = body["inputs"] + text
+        details = bool(params.get("details"))
+        stream = route == "generate_stream" or (route == "root" and bool(body.get("stream")))
+        if stream:
+            return tgi_stream(
+                toks,
+                details=details,
+                top_n_tokens=top_n,
+                finish_reason=finish,
+                seed=seed,
+                input_length=max(1, len(_tokens(body["inputs"]))),
+                generated_text=text,
+            )
+        prefill = _tokens(body["inputs"]) if params.get("decoder_input_details") else ()
+        return tgi_generate(
+            toks,
+            details=details,
+            top_n_tokens=top_n,
+            finish_reason=finish,
+            seed=seed,
+            prefill=prefill,
+            generated_text=text,
+            as_list=route == "root",
+        )
+
+    def _features(self, body: Any) -> Reply:
+        if not isinstance(body, dict) or "inputs" not in body:
+            return error(
+                400,
+                json={"error": f"Body needs to provide a inputs key, received: {dumps(body)!r}"},
+            )
+        inputs = body["inputs"]
+        dim = self.embedding_dim
+
+        def one(text: str) -> Any:
+            if self.features == "pooled":
+                return fake_embedding(text, dim)
+            toks = [t.strip() for t in _tokens(text)] or [""]
+            return [[fake_embedding(f"{t}#{i}", dim) for i, t in enumerate(toks)]]
+
+        if isinstance(inputs, str):
+            return hf_features(one(inputs))
+        if isinstance(inputs, list) and all(isinstance(t, str) for t in inputs):
+            return hf_features([one(t) for t in inputs])
+        return error(400, json={"error": "inputs must be a string or a list of strings"})
+
+
+def _check_source(source: object) -> None:
+    if not isinstance(source, Reply) and not callable(source):
+        raise TypeError(f"a reply must be a Reply or a function of the request, got {source!r}")
+
+
+def _resolve(source: ReplySource, request: RecordedRequest) -> Reply | None:
+    if isinstance(source, Reply):
+        return source
+    reply = source(request)
+    if reply is not None and not isinstance(reply, Reply):
+        raise TypeError(f"a reply function must return a Reply or None, got {reply!r}")
+    return reply
