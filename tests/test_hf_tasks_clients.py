@@ -18,9 +18,16 @@ import inferwire
 from inferwire import UsageError
 from inferwire.testing import FakeInferenceServer, raw
 
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAFgwJ/lRxx2wAAAABJRU5ErkJggg=="
-)
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (3, 2), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
 WAV = (b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80>\x00\x00\x00}\x00\x00"
        b"\x02\x00\x10\x00data\x00\x00\x00\x00")
 
@@ -248,7 +255,7 @@ def _inputs(tmp_path: Path, server: FakeInferenceServer) -> dict[str, Any]:
 
     path = tmp_path / "cat.png"
     path.write_bytes(PNG)
-    server.route("GET", "/files/cat.png", raw(200, PNG, headers={"Content-Type": "image/png"}))
+    server.route("GET", "/files/cat.png", raw(200, {"Content-Type": "image/png"}, [PNG]))
     return {
         "bytes": PNG,
         "bytearray": bytearray(PNG),
