@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import math
@@ -226,6 +225,8 @@ def parse_hf_features(body: bytes) -> FloatArray:
 
 def _decode_base64(text: str, body: bytes) -> array:  # type: ignore[type-arg]
     try:
+        import base64  # only base64 bodies need it: kept out of `import inferwire.sansio`
+
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise MalformedResponseError("an embedding is not valid base64", received=body) from None
