@@ -7,14 +7,16 @@ environment (``HF_TOKEN``, the saved login, ``HF_HUB_OFFLINE``...) and pass the 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ._errors import UsageError, UsageTypeError
 from ._exchange import Runtime
 from ._http import SECRET_HEADERS, Headers, make_headers
 from ._ids import check_model_id, check_token, host_of, is_hf_host
+from ._providers import JOB_PROVIDERS, PROVIDERS
+from ._routing import Lookup
 from ._state import ClientState
 from ._version import __version__
 
@@ -35,12 +37,8 @@ __all__ = [
 
 DEFAULT_ROUTER_URL = "https://router.huggingface.co"
 DEFAULT_INFERENCE_ENDPOINT = "https://api-inference.huggingface.co"
-SUPPORTED_PROVIDERS = ("auto", "hf-inference")
-_KNOWN_PROVIDERS = (
-    "baseten", "cerebras", "cohere", "deepinfra", "fal-ai", "featherless-ai", "fireworks-ai",
-    "groq", "novita", "nscale", "openai", "ovhcloud", "publicai", "replicate", "scaleway",
-    "together", "wavespeed", "zai-org",
-)
+DEFAULT_HUB_URL = "https://huggingface.co"
+SUPPORTED_PROVIDERS = ("auto", "hf-inference", *sorted(PROVIDERS))
 
 
 def is_url(value: str) -> bool:
@@ -86,6 +84,19 @@ def _append_path(url: str, suffix: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
 
 
+def _unsupported_provider(provider: str) -> UsageError:
+    if provider in JOB_PROVIDERS:
+        why = "its tasks run as jobs (queues, predictions), which this version does not drive"
+    else:
+        why = "unknown provider name"
+    return UsageError(
+        f"provider {provider!r} is not supported by this version of inferwire ({why}); "
+        f"supported: {', '.join(SUPPORTED_PROVIDERS)}, or base_url= for any "
+        "OpenAI-compatible server",
+        argument="provider",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """Where a task call goes: the URL, the payload's ``model`` and the API shape."""
@@ -93,6 +104,10 @@ class Target:
     url: str
     payload_model: str | None
     openai_style: bool = False
+    #: A provider's own headers (zai-org's channel...), sent with the client's.
+    headers: Headers = ()
+    #: A provider's change to the payload (its spelling of ``response_format``...).
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 _OPENAI_ROUTES = {"text-generation": "/completions", "feature-extraction": "/embeddings"}
@@ -113,6 +128,7 @@ class ClientConfig:
     max_event_size: int = 8 << 20
     router_url: str = DEFAULT_ROUTER_URL
     inference_endpoint: str = DEFAULT_INFERENCE_ENDPOINT
+    hub_url: str = DEFAULT_HUB_URL
     token_implicit: bool = False
     state: ClientState = field(default_factory=ClientState)
 
@@ -134,14 +150,23 @@ class ClientConfig:
 
     def _provider_for_model_id(self) -> str:
         provider = self.provider or "auto"
-        if provider not in SUPPORTED_PROVIDERS:
-            raise UsageError(
-                f"provider {provider!r} is not supported by this version of inferwire "
-                f"(supported: {', '.join(SUPPORTED_PROVIDERS)}; or pass base_url= for any "
-                "OpenAI-compatible server)",
-                argument="provider",
-            )
+        if provider not in SUPPORTED_PROVIDERS:  # (build_config refuses unknown names)
+            raise _unsupported_provider(provider)
         return provider
+
+    def _provider_lookup(self, model_id: str, provider: str, task: str) -> Lookup:
+        """The provider route of `task` for `model_id`, checked now (before any I/O)."""
+        spec = PROVIDERS[provider]
+        if task not in spec.routes:
+            served = ", ".join(sorted(spec.routes))
+            raise UsageError(f"provider {provider!r} does not serve {task!r} in this version "
+                             f"(it serves: {served})", argument="provider")
+        if spec.own_key_only and (not self.token or self.token.startswith("hf_")):
+            raise UsageError(f"provider {provider!r} needs its own API key (api_key=...), not "
+                             "a Hugging Face token", argument="api_key")
+        if not self.token:
+            self._require_token(f"provider {provider!r}")
+        return Lookup(model_id, provider, task)
 
     def _require_token(self, what: str) -> None:
         if not self.token:
@@ -150,7 +175,7 @@ class ClientConfig:
                 argument="token",
             )
 
-    def chat_target(self, model: str | None) -> Target:
+    def chat_target(self, model: str | None) -> Target | Lookup:
         """URL and payload model for chat completion (huggingface_hub's precedence rules).
 
         A client-level URL wins for the URL; the method's `model` wins for the payload.
@@ -162,6 +187,9 @@ class ClientConfig:
             return Target(chat_completion_url(chosen), "dummy", True)
         check_model_id(chosen, route_suffix=True)
         provider = self._provider_for_model_id()
+        if provider in PROVIDERS:
+            check_model_id(chosen)
+            return self._provider_lookup(chosen, provider, "conversational")
         self._require_token("the Hugging Face router")
         if provider == "hf-inference":
             check_model_id(chosen)
@@ -169,7 +197,7 @@ class ClientConfig:
             return Target(url, chosen, True)
         return Target(f"{self.router_url}/v1/chat/completions", chosen, True)
 
-    def task_target(self, model: str | None, task: str) -> Target:
+    def task_target(self, model: str | None, task: str) -> Target | Lookup:
         """URL and API shape for a non-chat task (text-generation, feature-extraction)."""
         # A client-level URL stays the destination when the method names a model (not a URL):
         # the name then travels in the payload, as for chat (huggingface_hub would instead send
@@ -191,7 +219,9 @@ class ClientConfig:
                 return Target(chosen, model if model and not is_url(model) else None, True)
             return Target(chosen, None, False)
         check_model_id(chosen)
-        self._provider_for_model_id()
+        provider = self._provider_for_model_id()
+        if provider in PROVIDERS:
+            return self._provider_lookup(chosen, provider, task)
         self._require_token("the Hugging Face router")
         url = f"{self.router_url}/hf-inference/models/{quote(chosen)}"
         if task in ("feature-extraction", "sentence-similarity"):
@@ -296,6 +326,7 @@ def build_config(
     max_line_size: int = 1 << 20,
     max_event_size: int = 8 << 20,
     inference_endpoint: str | None = None,
+    hub_url: str | None = None,
 ) -> ClientConfig:
     """Validate the client constructor's arguments (huggingface_hub's rules) into a config.
 
@@ -318,13 +349,7 @@ def build_config(
         raise UsageError(f"base_url must be an http(s) URL, got {base_url!r}",
                          argument="base_url")
     if provider is not None and provider not in SUPPORTED_PROVIDERS:
-        known = "" if provider in _KNOWN_PROVIDERS else " (unknown provider name)"
-        raise UsageError(
-            f"provider {provider!r} is not supported by this version of inferwire{known}; "
-            f"supported: {', '.join(SUPPORTED_PROVIDERS)}, or base_url= for any "
-            "OpenAI-compatible server",
-            argument="provider",
-        )
+        raise _unsupported_provider(provider)
     for bound, size in (("max_line_size", max_line_size), ("max_event_size", max_event_size)):
         if not isinstance(size, int) or isinstance(size, bool) or size < 64:
             raise UsageError(f"{bound} must be an int >= 64", argument=bound)
@@ -352,5 +377,6 @@ def build_config(
         max_line_size=max_line_size,
         max_event_size=max_event_size,
         inference_endpoint=(inference_endpoint or DEFAULT_INFERENCE_ENDPOINT).rstrip("/"),
+        hub_url=(hub_url or DEFAULT_HUB_URL).rstrip("/"),
         token_implicit=implicit,
     )

@@ -44,6 +44,7 @@ from ._hf_outputs import (
     zero_shot_elements,
 )
 from ._http import Headers, Request
+from ._routing import Lookup
 
 if TYPE_CHECKING:
     from dataclasses import dataclass, field
@@ -274,7 +275,11 @@ def task_flow(
                              f"{type(extra).__name__}", argument="extra_body")
     parameters = filter_none({**params, **(extra or {})})
     if spec.hf_inference:
-        url = config.task_target(model, spec.task).url
+        target = config.task_target(model, spec.task)
+        if isinstance(target, Lookup):  # pragma: no cover - no provider routes these tasks yet
+            raise UsageError(f"{method}(): provider {target.provider!r} does not serve it in "
+                             "this version", argument="provider")
+        url = target.url
     else:
         url = config.url_target(model, method)
     return _run(config, spec, url, inputs, parameters)

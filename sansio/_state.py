@@ -6,20 +6,25 @@ it. Everything here is a cache of facts a server told us, so losing it only cost
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["ClientState"]
 
 
 class ClientState:
     """Per-client memory shared by the client's flows.
 
+    - `provider_mappings`: per model id, which providers serve it and under which id.
     - `unsupported_parameters`: per URL, the text-generation parameters a server refused
       (the HF Inference Toolkit's "model_kwargs are not used" 400): later calls leave them out.
     """
 
-    __slots__ = ("unsupported_parameters",)
+    __slots__ = ("provider_mappings", "unsupported_parameters")
 
     def __init__(self) -> None:
         self.unsupported_parameters: dict[str, frozenset[str]] = {}
+        #: per model id, the Hub's provider mapping (`inferwire.sansio._routing`)
+        self.provider_mappings: dict[str, Any] = {}
 
     def refuse(self, url: str, names: frozenset[str]) -> None:
         """Remember that the server at `url` refuses the parameters `names`."""

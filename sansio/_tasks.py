@@ -27,6 +27,7 @@ from ._embeddings import FloatArray, parse_hf_features, parse_openai_embeddings
 from ._errors import BadRequestError, UsageError
 from ._exchange import open_response, read_body, send_request
 from ._http import Request, Response, ResponseHead
+from ._routing import Lookup, provider_target
 from ._streams import (
     ChatCompletionStreamDecoder,
     CompletionStreamDecoder,
@@ -106,10 +107,23 @@ _COMPLETIONS_NAMES = {
 }
 
 
-def _request(config: ClientConfig, method: str, url: str, payload: Any = None) -> Request:
+def _request(config: ClientConfig, method: str, url: str, payload: Any = None,
+             target: Target | None = None) -> Request:
+    if target is not None and target.transform is not None and isinstance(payload, dict):
+        payload = target.transform(payload)
     body = None if payload is None else encode_json(payload, "request")
     headers = config.request_headers(url, json_body=body is not None)
+    if target is not None and target.headers:
+        headers = (*headers, *target.headers)
     return Request(method, url, headers, body)
+
+
+def _routed(config: ClientConfig, lookup: Lookup,
+            build: Callable[[Target], Flow[Any]]) -> Flow[Any]:
+    """Resolve `lookup` through the Hub's provider mapping, then run the flow `build` makes
+    for the provider's target."""
+    target = yield from provider_target(config, lookup)
+    return (yield from build(target))
 
 
 # -- chat completion ---------------------------------------------------------------------
@@ -139,20 +153,26 @@ def chat_completion(
     check_arg(task, "stream", stream, (bool,))
     check_arg(task, "extra_body", extra_body, (dict,))
     check_params(task, params, CHAT_COMPLETION_PARAMS)
-    target = config.chat_target(model)
-    payload: dict[str, Any] = {"model": target.payload_model, "messages": message_dicts}
-    payload.update(params)
-    response_format = payload.get("response_format")
-    if response_format is not None and "/hf-inference/" in target.url:
-        payload["response_format"] = _tgi_response_format(response_format)
-    payload["stream"] = stream
-    payload = filter_none(payload)
-    if extra_body:
-        payload.update(extra_body)
-    request = _request(config, "POST", target.url, payload)
-    if stream:
-        return _chat_stream_flow(config, request)
-    return _chat_flow(config, request)
+    route = config.chat_target(model)
+
+    def build(target: Target) -> Flow[Any]:
+        payload: dict[str, Any] = {"model": target.payload_model, "messages": message_dicts}
+        payload.update(params)
+        response_format = payload.get("response_format")
+        if response_format is not None and "/hf-inference/" in target.url:
+            payload["response_format"] = _tgi_response_format(response_format)
+        payload["stream"] = stream
+        payload = filter_none(payload)
+        if extra_body:
+            payload.update(extra_body)
+        request = _request(config, "POST", target.url, payload, target)
+        if stream:
+            return _chat_stream_flow(config, request)
+        return _chat_flow(config, request)
+
+    if isinstance(route, Lookup):
+        return _routed(config, route, build)
+    return build(route)
 
 
 def _chat_flow(config: ClientConfig, request: Request) -> Flow[ChatCompletionOutput]:
@@ -227,13 +247,21 @@ def text_generation(
             argument="grammar",
         )
     want_details = bool(details)
-    target = config.task_target(model, "text-generation")
-    if target.openai_style:
+    route = config.task_target(model, "text-generation")
+
+    def openai_flow(target: Target) -> Flow[Any]:
         payload = _completions_payload(prompt, target, params, bool(stream))
-        request = _request(config, "POST", target.url, filter_none(payload))
+        request = _request(config, "POST", target.url, filter_none(payload), target)
         if stream:
             return _text_stream_flow(config, lambda: request, True, want_details)
         return _text_flow(config, lambda: request, True, want_details)
+
+    if isinstance(route, Lookup):
+        _completions_payload(prompt, Target(route.provider, None, True), params, bool(stream))
+        return _routed(config, route, openai_flow)
+    target = route
+    if target.openai_style:
+        return openai_flow(target)
     parameters = dict(params)
     parameters["details"] = details
 
@@ -343,24 +371,34 @@ def feature_extraction(
     if encoding_format not in (None, "float", "base64"):
         raise UsageError(f"{task}(): encoding_format must be 'float' or 'base64'",
                          argument="encoding_format")
-    target = config.task_target(model, "feature-extraction")
+    route = config.task_target(model, "feature-extraction")
     options = {"normalize": normalize, "prompt_name": prompt_name, "truncate": truncate,
                "truncation_direction": truncation_direction}
-    if target.openai_style:
+    openai_style = isinstance(route, Lookup) or route.openai_style
+    if openai_style:
+        where = route.provider if isinstance(route, Lookup) else route.url
         for name in _HF_ONLY:
             if options[name] is not None:
                 raise UsageError(
                     f"{task}(): {name} is not part of the OpenAI embeddings API that "
-                    f"{target.url} speaks",
+                    f"{where} speaks",
                     argument=name,
                 )
-        payload: dict[str, Any] = {"input": text, "model": target.payload_model,
-                                   "dimensions": dimensions, "encoding_format": encoding_format}
-    else:
-        payload = {"inputs": text, **options, "dimensions": dimensions,
-                   "encoding_format": encoding_format}
-    request = _request(config, "POST", target.url, filter_none(payload))
-    return _embedding_flow(config, request, target.openai_style)
+
+    def build(target: Target) -> Flow[FloatArray]:
+        if openai_style:
+            payload: dict[str, Any] = {"input": text, "model": target.payload_model,
+                                       "dimensions": dimensions,
+                                       "encoding_format": encoding_format}
+        else:
+            payload = {"inputs": text, **options, "dimensions": dimensions,
+                       "encoding_format": encoding_format}
+        request = _request(config, "POST", target.url, filter_none(payload), target)
+        return _embedding_flow(config, request, openai_style)
+
+    if isinstance(route, Lookup):
+        return _routed(config, route, build)
+    return build(route)
 
 
 def _embedding_flow(config: ClientConfig, request: Request, openai_style: bool

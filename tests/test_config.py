@@ -79,7 +79,7 @@ def test_hub_model_feature_extraction_route() -> None:
     ({"token": "a", "api_key": "b"}, "api_key"),
     ({"base_url": "localhost:8080"}, "base_url"),
     ({"provider": "not-a-provider"}, "provider"),
-    ({"provider": "together"}, "provider"),
+    ({"provider": "fal-ai"}, "provider"),
     ({"model": 3}, "model"),
 ])
 def test_bad_construction(kwargs: dict[str, object], argument: str) -> None:

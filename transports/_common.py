@@ -87,7 +87,8 @@ def client_config(
     max_response_size: int = DEFAULT_BODY_LIMIT,
 ) -> ClientConfig:
     """The client's configuration from its arguments and the environment (the implicit token,
-    ``HF_HUB_OFFLINE``, ``HF_INFERENCE_ENDPOINT``), with the clock, jitter and warnings."""
+    ``HF_HUB_OFFLINE``, ``HF_INFERENCE_ENDPOINT``, ``HF_ENDPOINT``), with the clock, jitter and
+    warnings."""
     if isinstance(token, bool) or isinstance(api_key, bool):
         raise UsageTypeError("token must be a str (booleans are not accepted)", argument="token")
     if isinstance(max_retries, RetryPolicy):
@@ -115,6 +116,7 @@ def client_config(
         bill_to=bill_to,
         runtime=runtime,
         inference_endpoint=endpoint,
+        hub_url=os.environ.get("HF_ENDPOINT") or None,
     )
     user_bill_to = dict(config.headers).get("x-hf-bill-to")
     if bill_to is not None and user_bill_to is not None and user_bill_to != config.bill_to:
