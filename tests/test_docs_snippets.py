@@ -9,6 +9,11 @@ The rules, for each fenced block of ``docs/**/*.md``:
 - ``sh`` blocks hold ``inferwire ...`` commands only, and each runs against the fake server.
 - ``json`` blocks parse (and a replies file loads into the fake server); ``text`` blocks are
   output and are not run.
+- A page's fake server plays what ``<!-- fake-server: {...} -->`` (one per page, anywhere,
+  usually at the top) asks: a JSON object of `FakeInferenceServer` keyword arguments, such
+  as ``{"tasks": {"org/classifier": "text-classification"}}`` (``POST
+  http://127.0.0.1:<port>/models/org/classifier`` plays that task) or ``{"root_task":
+  "summarization"}`` (``POST /`` plays it). Its python and sh blocks run against that server.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ LOCAL_URL = re.compile(r"http://127\.0\.0\.1:\d+")
 NOT_RUN = re.compile(r"<!-- not-run: (?P<reason>\S.*?) -->")
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)\n(?P<code>.*?)^```\n", re.M | re.S)
 SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"$', re.M)
+FAKE_SERVER = re.compile(r"<!-- fake-server: (?P<options>.*?) -->", re.S)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,15 @@ PAGES = sorted(DOCS.rglob("*.md"))
 ALL = [b for page in PAGES for b in blocks(page)]
 
 
+def server_options(page: str) -> dict[str, object]:
+    """The `FakeInferenceServer` keyword arguments of `page` (its ``fake-server`` marker)."""
+    markers = FAKE_SERVER.findall((DOCS / page).read_text())
+    assert len(markers) <= 1, f"{page}: more than one fake-server marker"
+    options = json.loads(markers[0]) if markers else {}
+    assert isinstance(options, dict), f"{page}: the fake-server marker is not a JSON object"
+    return {"tokens": ["Paris", " is", " the", " capital", "."], **options}
+
+
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
 
@@ -74,7 +89,7 @@ def test_every_block_has_a_known_language_or_a_reason() -> None:
 def test_the_python_snippets_of_a_page_run(page: str) -> None:
     code = "\n".join(f"# --- {b.page}:{b.line}\n{b.code}" for b in ALL
                      if b.page == page and b.lang == "python" and b.not_run is None)
-    with FakeInferenceServer(tokens=["Paris", " is", " the", " capital", "."]) as server:
+    with FakeInferenceServer(**server_options(page)) as server:  # type: ignore[arg-type]
         code = LOCAL_URL.sub(server.base_url, code)
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 timeout=180, env=_env(), cwd=DOCS, check=False)
@@ -90,7 +105,7 @@ def test_the_shell_snippets_run(block: Block) -> None:
     commands = [c for c in commands if c]
     assert commands and all(c[0] == "inferwire" for c in commands), \
         f"{block.page}:{block.line}: only inferwire commands run; mark the others not-run"
-    with FakeInferenceServer(tokens=["Paris", " is", " the", " capital", "."]) as server:
+    with FakeInferenceServer(**server_options(block.page)) as server:  # type: ignore[arg-type]
         for command in commands:
             args = [LOCAL_URL.sub(server.base_url, a) for a in command[1:]]
             result = subprocess.run([sys.executable, "-m", "inferwire", *args],
@@ -117,3 +132,12 @@ def test_not_run_reasons_are_given() -> None:
     assert marked and all(len(b.not_run or "") >= 10 for b in marked)
     text = "\n".join(p.read_text() for p in PAGES)
     assert text.count("<!-- not-run:") == len(marked), "a not-run marker not before a block"
+
+
+def test_fake_server_markers_parse() -> None:
+    marked = [p for p in PAGES if "<!-- fake-server:" in p.read_text()]
+    assert marked, "no page says which tasks its fake server plays"
+    for path in marked:
+        options = server_options(str(path.relative_to(DOCS)))
+        with FakeInferenceServer(**options):  # type: ignore[arg-type]  # unknown task: raises
+            pass
