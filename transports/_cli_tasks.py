@@ -267,8 +267,8 @@ def check(args: argparse.Namespace) -> None:
     if args.command == "text-to-image":
         _not_empty(args.prompt, "prompt")
         _positive(args, "width", "height", "steps")
-        _image_format(args.output)
         _writable(args.output, out, "an image")
+        _image_format(args.output)
     elif args.command == "text-to-speech":
         _not_empty(args.text, "text")
         _writable(args.output, out, "audio")
@@ -296,9 +296,9 @@ def check(args: argparse.Namespace) -> None:
             raise UsageError(f"run {method}: it returns {kind}: pass -o FILE (or -o - for "
                              "stdout)", argument="output")
         if args.output is not None:
+            _writable(args.output, out, "the result")
             if returns == "Image":
                 _image_format(args.output)
-            _writable(args.output, out, "the result")
 
 
 def _text_to_image(args: argparse.Namespace, client: Any, model: str | None,
