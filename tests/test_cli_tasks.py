@@ -237,7 +237,7 @@ def test_classify_prints_labels_and_scores(server: FakeInferenceServer) -> None:
     server.enqueue(text_classification([("joy", 0.75), ("anger", 0.125)]))
     out = ok(run_cli("classify", *url(server, "org/classifier"), "I like you"))
     assert out == "joy\t0.7500\nanger\t0.1250\n"
-    assert server.last_request.json == {"inputs": "I like you"}
+    assert server.last_request.json == {"inputs": "I like you", "parameters": {}}
 
 
 def test_classify_top_k_and_json(server: FakeInferenceServer) -> None:
