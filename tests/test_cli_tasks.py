@@ -149,18 +149,44 @@ def test_text_to_image_bad_outputs_are_refused_before_sending(
     assert len(server.requests) == before
 
 
-def test_text_to_image_without_pillow_names_the_install(server: FakeInferenceServer,
-                                                        tmp_path: Path) -> None:
+NO_PILLOW = [sys.executable, "-c", "import sys; sys.modules['PIL'] = None\n"
+             "from inferwire._cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+def test_without_pillow_the_error_names_the_install(server: FakeInferenceServer,
+                                                     tmp_path: Path) -> None:
     before = len(server.requests)
-    no_pillow = [sys.executable, "-c",
-                 "import sys; sys.modules['PIL'] = None\n"
-                 "from inferwire._cli import main; sys.exit(main(sys.argv[1:]))"]
     line = usage_error(run_cli("text-to-image", *url(server, "org/painter"), "a cat", "-o",
-                               str(tmp_path / "x.png"), python=no_pillow),
+                               str(tmp_path / "x.png"), python=NO_PILLOW),
                        "writing an image needs Pillow")
     assert "pip install Pillow" in line
-    assert len(server.requests) == before
     assert not (tmp_path / "x.png").exists()
+    line = usage_error(run_cli("run", "text-to-image", *url(server, "org/painter"),
+                               "prompt=a cat", "-o", str(tmp_path / "x.png"), python=NO_PILLOW),
+                       "writing an image needs Pillow: install Pillow: `pip install Pillow`")
+    line = usage_error(run_cli("run", "image-segmentation", *url(server, "org/segmenter"),
+                               "image=https://example.org/cat.png", python=NO_PILLOW),
+                       "run image_segmentation needs Pillow")
+    assert len(server.requests) == before
+
+
+def test_binary_output_is_not_written_to_a_terminal(server: FakeInferenceServer) -> None:
+    import pty
+
+    before = len(server.requests)
+    leader, follower = pty.openpty()
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
+        result = subprocess.run(
+            [sys.executable, "-m", "inferwire", "text-to-speech", *url(server, "org/speaker"),
+             "Hello", "-o", "-"], stdout=follower, stderr=subprocess.PIPE, timeout=60, env=env,
+            check=False)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 2
+    assert b"refusing to write audio to a terminal" in result.stderr
+    assert len(server.requests) == before
 
 
 @pytest.mark.parametrize(("flag", "value"), [("--width", "0"), ("--steps", "-1")])

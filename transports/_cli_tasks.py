@@ -180,13 +180,18 @@ def _writable(path: str, out: TextIO, what: str) -> None:
         raise UsageError(f"-o {path}: no such directory {str(parent)!r}", argument="output")
 
 
+def _need_pillow(what: str) -> None:
+    try:
+        import PIL.Image  # noqa: F401 - only whether it is there
+    except ImportError:
+        raise UsageError(f"{what} needs Pillow: {PILLOW_HINT}", argument="output") from None
+
+
 def _image_format(path: str) -> str:
     """The Pillow format `path`'s extension names (PNG for ``-``)."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise UsageError(f"writing an image needs Pillow: {PILLOW_HINT}",
-                         argument="output") from None
+    _need_pillow("writing an image")
+    from PIL import Image
+
     if path == "-":
         return "PNG"
     extension = os.path.splitext(path)[1].lower()
@@ -295,6 +300,8 @@ def check(args: argparse.Namespace) -> None:
             kind = "an image" if returns == "Image" else "bytes (audio, video)"
             raise UsageError(f"run {method}: it returns {kind}: pass -o FILE (or -o - for "
                              "stdout)", argument="output")
+        if method == "image_segmentation":  # its masks come back as PIL images
+            _need_pillow(f"run {method}")
         if args.output is not None:
             _writable(args.output, out, "the result")
             if returns == "Image":
