@@ -52,12 +52,12 @@ SERVE_PORT = 8080
 _LOCAL_MODEL = "SmolLM2-135M-Instruct"
 
 
-def _common(*, local: bool, json_help: str) -> argparse.ArgumentParser:
+def _common(*, local: bool, json_help: str, base_url_help: str) -> argparse.ArgumentParser:
     """The options every command that talks to a server takes (`_client` reads them)."""
     common = argparse.ArgumentParser(add_help=False)
     target = common.add_argument_group("target")
     target.add_argument("--model", help="Hub model id or URL (for a server: the model name)")
-    target.add_argument("--base-url", help="URL of a server, e.g. http://127.0.0.1:8080/v1")
+    target.add_argument("--base-url", help=base_url_help)
     target.add_argument("--provider", help="inference provider (auto, hf-inference)")
     target.add_argument("--token", help="API token (default: $HF_TOKEN)")
     if local:
@@ -73,7 +73,8 @@ def _common(*, local: bool, json_help: str) -> argparse.ArgumentParser:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = _common(local=True, json_help="print JSON (one object per chunk)")
+    common = _common(local=True, json_help="print JSON (one object per chunk)",
+                     base_url_help="URL of a server, e.g. http://127.0.0.1:8080/v1")
     parser = argparse.ArgumentParser(
         prog="inferwire", description="Talk to an inference server from the terminal: chat, "
         "generate, embed, and the Hugging Face tasks (text-to-image, text-to-speech, "
@@ -92,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     embed = commands.add_parser("embed", parents=[common], help="embed texts")
     embed.add_argument("texts", nargs="+")
     _cli_tasks.add_commands(commands, _common(
-        local=False, json_help="print the result as JSON"))
+        local=False, json_help="print the result as JSON",
+        base_url_help="URL that answers the task, e.g. an Inference Endpoint's"))
     serve = commands.add_parser(
         "serve", help=f"run the local model ({_LOCAL_MODEL}) as a server until Ctrl-C",
         description="Start the embedded llama.cpp server in the foreground and print its URL.")

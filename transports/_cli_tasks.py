@@ -392,13 +392,15 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     image.add_argument("prompt", help="what to draw")
     image.add_argument("-o", "--output", required=True, metavar="FILE",
                        help="the image file (.png, .jpg, .webp...); -: PNG on stdout")
-    image.add_argument("--width", type=int, help="pixels")
-    image.add_argument("--height", type=int, help="pixels")
+    image.add_argument("--width", type=int, metavar="PIXELS")
+    image.add_argument("--height", type=int, metavar="PIXELS")
     image.add_argument("--negative-prompt", help="what not to draw")
-    image.add_argument("--steps", type=int, help="number of inference (denoising) steps")
+    image.add_argument("--steps", type=int, metavar="N",
+                       help="number of inference (denoising) steps")
     image.add_argument("--guidance-scale", type=float,
                        help="how closely to follow the prompt (higher: closer)")
-    image.add_argument("--seed", type=int, help="random seed, for a reproducible image")
+    image.add_argument("--seed", type=int, metavar="N",
+                       help="random seed, for a reproducible image")
 
     speech = commands.add_parser(
         "text-to-speech", parents=[common], help="speak a text (-o FILE)",
@@ -418,7 +420,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         description="Classify a text (sentiment, topic...): prints label<TAB>score lines, "
                     "best first (--json: the list).")
     classify.add_argument("text", help="the text to classify")
-    classify.add_argument("--top-k", type=int, help="only the N best labels")
+    classify.add_argument("--top-k", type=int, metavar="N", help="only the N best labels")
     classify.add_argument("--function-to-apply", choices=["sigmoid", "softmax", "none"],
                           help="how the model's scores are normalized")
 
