@@ -3,6 +3,11 @@
     inferwire chat --local "What is the capital of France?"
     inferwire serve --local                       # SmolLM2 on http://127.0.0.1:8080/v1
     inferwire chat --base-url http://127.0.0.1:8080/v1          # interactive
+    inferwire text-to-image --model ORG/MODEL "a lighthouse at dawn" -o lighthouse.png
+    inferwire run text-classification --model ORG/MODEL text="I like you"
+
+The task commands (``text-to-image``, ``text-to-speech``, ``transcribe``, ``classify``,
+``run``) live in `inferwire._cli_tasks`; they share the client building and the errors here.
 
 Failures print one line naming what was wrong in the CLI's own terms (flags, not Python
 keywords) and exit 1 (2 for a usage error, 130 on Ctrl-C, 141 when the reader of the output
@@ -22,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
+from . import _cli_tasks
 from .sansio._errors import (
     AuthenticationError,
     ConnectError,
@@ -46,21 +52,33 @@ SERVE_PORT = 8080
 _LOCAL_MODEL = "SmolLM2-135M-Instruct"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common(*, local: bool, json_help: str, base_url_help: str) -> argparse.ArgumentParser:
+    """The options every command that talks to a server takes (`_client` reads them)."""
     common = argparse.ArgumentParser(add_help=False)
     target = common.add_argument_group("target")
     target.add_argument("--model", help="Hub model id or URL (for a server: the model name)")
-    target.add_argument("--base-url", help="URL of a server, e.g. http://127.0.0.1:8080/v1")
+    target.add_argument("--base-url", help=base_url_help)
     target.add_argument("--provider", help="inference provider (auto, hf-inference)")
     target.add_argument("--token", help="API token (default: $HF_TOKEN)")
-    target.add_argument("--local", action="store_true",
-                        help=f"start a local llama.cpp server with {_LOCAL_MODEL} for this command")
+    if local:
+        target.add_argument(
+            "--local", action="store_true",
+            help=f"start a local llama.cpp server with {_LOCAL_MODEL} for this command")
+    else:  # the local model chats and embeds; it has none of the other tasks
+        common.set_defaults(local=False)
     target.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
-    common.add_argument("--json", action="store_true", help="print JSON (one object per chunk)")
+    common.add_argument("--json", action="store_true", help=json_help)
     common.add_argument("--debug", action="store_true", help="show tracebacks")
+    return common
 
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common(local=True, json_help="print JSON (one object per chunk)",
+                     base_url_help="URL of a server, e.g. http://127.0.0.1:8080/v1")
     parser = argparse.ArgumentParser(
-        prog="inferwire", description="Talk to an inference server from the terminal.")
+        prog="inferwire", description="Talk to an inference server from the terminal: chat, "
+        "generate, embed, and the Hugging Face tasks (text-to-image, text-to-speech, "
+        "transcribe, classify; run: any task).")
     parser.add_argument("--version", action="version", version=f"inferwire {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     chat = commands.add_parser("chat", parents=[common], help="chat (streams the answer)")
@@ -74,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--temperature", type=float)
     embed = commands.add_parser("embed", parents=[common], help="embed texts")
     embed.add_argument("texts", nargs="+")
+    _cli_tasks.add_commands(commands, _common(
+        local=False, json_help="print the result as JSON",
+        base_url_help="URL that answers the task, e.g. an Inference Endpoint's"))
     serve = commands.add_parser(
         "serve", help=f"run the local model ({_LOCAL_MODEL}) as a server until Ctrl-C",
         description="Start the embedded llama.cpp server in the foreground and print its URL.")
@@ -246,7 +267,7 @@ def _embed(args: argparse.Namespace, client: Any, model: str | None, out: TextIO
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Any, str | None, TextIO], None]] = {
-    "chat": _chat, "generate": _generate, "embed": _embed}
+    "chat": _chat, "generate": _generate, "embed": _embed, **_cli_tasks.COMMANDS}
 
 
 def _check_inputs(args: argparse.Namespace) -> None:
@@ -260,8 +281,11 @@ def _check_inputs(args: argparse.Namespace) -> None:
             if not text.strip():
                 raise UsageError(f"text {number} of {len(args.texts)} is empty",
                                  argument="texts")
+    if args.command in _cli_tasks.COMMANDS:
+        _cli_tasks.check(args)
     if not args.local and not args.base_url and not args.model:
-        raise UsageError("say where to send it: --base-url URL, --model ID or --local")
+        local = "" if args.command in _cli_tasks.COMMANDS else " or --local"
+        raise UsageError(f"say where to send it: --base-url URL, --model ID{local}")
 
 
 # -- errors, in the CLI's own words --------------------------------------------------------------
@@ -272,24 +296,33 @@ _FLAGS = {
     "provider": "--provider", "timeout": "--timeout", "max_tokens": "--max-tokens",
     "max_new_tokens": "--max-new-tokens", "temperature": "--temperature", "port": "--port",
 }
-_KEYWORD = re.compile(r"\b(" + "|".join(sorted(_FLAGS, key=len, reverse=True)) + r")(=?)(?![\w-])")
+_TARGET_FLAGS = ("api_key", "token", "base_url", "model", "provider", "timeout")
 
 
-def _as_flags(message: str) -> str:
+def _as_flags(message: str, flags: dict[str, str] = _FLAGS) -> str:
     """``pass token= (or api_key=)`` → ``pass --token``; ``base_url must be`` → ``--base-url``.
 
     Bare words that are also English (``token``, ``model``) are translated only with their
     ``=``; identifiers with an underscore always are.
     """
     message = re.sub(r"\btoken= \(or api_key=\)", "--token", message)
+    keyword = re.compile(r"\b(" + "|".join(sorted(flags, key=len, reverse=True))
+                         + r")(=?)(?![\w-])")
 
     def flag(match: re.Match[str]) -> str:
         name, equals = match.group(1), match.group(2)
         if equals or "_" in name:
-            return _FLAGS[name]
+            return flags[name]
         return match.group(0)
 
-    return _KEYWORD.sub(flag, message)
+    return keyword.sub(flag, message)
+
+
+def _flags_of(command: str) -> dict[str, str]:
+    """`run` takes the library's own keywords (``top_k=``): only the target's are flags."""
+    if command == "run":
+        return {name: _FLAGS[name] for name in _TARGET_FLAGS}
+    return {**_FLAGS, **_cli_tasks.FLAGS.get(command, {})}
 
 
 def _first_line(error: BaseException) -> str:
@@ -303,12 +336,14 @@ def _explain(error: BaseException, args: argparse.Namespace) -> str:
     where = base_url or model or "the server"
     if isinstance(error, ConnectError):
         if base_url or (model and "://" in model):
-            return (f"could not connect to {where}: is the server running? "
-                    "(or use --local to start a local model)")
+            local = "" if args.command in _cli_tasks.COMMANDS \
+                else " (or use --local to start a local model)"
+            return f"could not connect to {where}: is the server running?{local}"
         if model:
+            local = "" if args.command in _cli_tasks.COMMANDS else ", or --local"
             return (f"could not reach the inference service for model {model}: "
                     f"{_first_line(error)} (check the network, or use --base-url for a server "
-                    "of your own, or --local)")
+                    f"of your own{local})")
     if isinstance(error, InferenceTimeoutError):
         return f"timed out after {args.timeout:g}s waiting for {where}: try a larger --timeout"
     if isinstance(error, AuthenticationError):
@@ -318,7 +353,7 @@ def _explain(error: BaseException, args: argparse.Namespace) -> str:
     if isinstance(error, HTTPStatusError):
         detail = error.server_message or "no message"
         return f"the server answered {error.status}: {detail}"
-    message = _as_flags(_first_line(error))
+    message = _as_flags(_first_line(error), _flags_of(args.command))
     if args.command == "serve" and "cannot bind" in message:
         message += " (pass --port N, or --port 0 for any free port)"
     return message
@@ -327,6 +362,8 @@ def _explain(error: BaseException, args: argparse.Namespace) -> str:
 def _run(args: argparse.Namespace, out: TextIO) -> None:
     if args.command == "serve":
         _serve(args)
+        return
+    if _cli_tasks.listing(args, out):
         return
     _check_inputs(args)
     with _target(args) as target:
@@ -349,7 +386,16 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    # `run TASK --model M key=value`: argparse stops filling `key=value...` at the option;
+    # the pairs after it come back here.
+    if extra and args.command == "run" and not any(a.startswith("-") for a in extra):
+        if args.task is None:
+            args.task, *extra = extra
+        args.pairs += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     with contextlib.suppress(ValueError, AttributeError):  # not the main thread; no SIGTERM
         # `kill PID` stops the command as Ctrl-C does, so a local server is stopped in order.
         signal.signal(signal.SIGTERM, _interrupt)
