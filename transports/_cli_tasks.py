@@ -25,7 +25,7 @@ from .sansio._errors import InferenceError, UsageError
 
 __all__ = ["COMMANDS", "FLAGS", "add_commands", "check"]
 
-PILLOW_HINT = "install Pillow: `pip install Pillow`"
+PILLOW_HINT = "install Pillow: `pip install 'inferwire[images]'`"
 
 TaskCommand = Callable[[argparse.Namespace, Any, "str | None", TextIO], None]
 
