@@ -20,10 +20,11 @@ CPU is this process's `time.process_time()` over the timed part):
 * ``classify``: sequential `text_classification` calls (req/s).
 
 Rounds are interleaved (every contender once per round, shuffled, after `gc.collect()`);
-ratios are taken within a round. Memory: a fresh process per (contender, payload, mode)
-(``--child``): it builds the payload and the client, makes one small call, then one
-full-size call, and reports the growth of the peak resident set (``ru_maxrss``) or the
-tracemalloc peak over that call, to be read against the payload's size.
+ratios are taken within a round. Memory: a fresh process per (contender, payload)
+(``--child``): it builds the payload and the client, makes one small call, then two full-size
+calls: over the first, the growth of the peak resident set (``VmHWM``, reset just before it
+through ``/proc/self/clear_refs``; ``ru_maxrss`` where that is not possible), over the second
+the tracemalloc peak — both to be read against the payload's size.
 
     python benchmarks/binary_bench.py --json out.json [--quick]
 """
@@ -34,6 +35,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import random
 import resource
 import socket
@@ -64,7 +66,7 @@ IMAGE_BYTES = 5 * 2**20
 SMALL = 1024
 PROMPT = "An astronaut riding a horse on the moon."
 TEXT = "I like you. I love you."
-PARALLEL = 2
+PARALLEL = 3  # (memory does not depend on the machine's load)
 
 
 def audio_payload(n: int = AUDIO_BYTES) -> bytes:
@@ -340,13 +342,36 @@ def _maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def child(name: str, root: str, task: str, mode: str) -> dict[str, Any]:
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+def _reset_peak() -> float | None:
+    """Reset the peak resident set to the current one (Linux: ``5 > /proc/self/clear_refs``)
+    and return it, or None where that is not possible (then `ru_maxrss` is read: its growth
+    only counts what rises above the process's earlier peak)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return _status_mib("VmRSS:")
+    except OSError:
+        return None
+
+
+def child(name: str, root: str, task: str) -> dict[str, Any]:
+    """In a fresh process: one small call (imports, connection), then two full-size calls,
+    the first measured by the peak resident set, the second under tracemalloc."""
     import tracemalloc
 
     transfer_only()
     c = by_name(name)
-    audio = audio_payload()
-    small = audio_payload(SMALL)
+    # (os.urandom builds the bytes in place: no temporary to inflate the peak before the call)
+    audio = os.urandom(AUDIO_BYTES) if task == "asr" else b""
+    small = os.urandom(SMALL)
     out: dict[str, Any] = {}
 
     async def body() -> None:
@@ -354,31 +379,36 @@ def child(name: str, root: str, task: str, mode: str) -> dict[str, Any]:
         # warm up with a small call: imports, connection, templates — not the big buffers
         if task == "asr":
             await _maybe(_one(c, client, "asr", small))
-        elif task == "t2i":
-            out["warm"] = len(await _maybe(c.t2i(client, SMALL)))  # type: ignore[attr-defined]
+        else:
+            await _maybe(c.t2i(client, SMALL))  # type: ignore[attr-defined]
         gc.collect()
-        if mode == "tracemalloc":
-            tracemalloc.start()
-            base = tracemalloc.get_traced_memory()[0]
-            tracemalloc.reset_peak()
+        rss0 = _reset_peak()
         peak0 = _maxrss_mib()
         t0 = time.perf_counter()
         await _maybe(_one(c, client, task, audio))
         out["seconds"] = time.perf_counter() - t0
-        if mode == "tracemalloc":
-            out["tracemalloc_peak"] = (tracemalloc.get_traced_memory()[1] - base) / 2**20
-            tracemalloc.stop()
-        out["rss_growth"] = max(_maxrss_mib() - peak0, 0.0)
+        if rss0 is not None:
+            out["rss_growth"] = max(_status_mib("VmHWM:") - rss0, 0.0)
+            out["peak_source"] = "VmHWM"
+        else:
+            out["rss_growth"] = max(_maxrss_mib() - peak0, 0.0)
+            out["peak_source"] = "ru_maxrss"
+        gc.collect()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        await _maybe(_one(c, client, task, audio))
+        out["tracemalloc_peak"] = (tracemalloc.get_traced_memory()[1] - base) / 2**20
+        tracemalloc.stop()
         await _maybe(c.close(client))  # type: ignore[attr-defined]
 
     _run(c, body)
     return out
 
 
-def _spawn(name: str, root: str, task: str, mode: str) -> dict[str, Any]:
+def _spawn(name: str, root: str, task: str) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", name, "--root", root, "--task", task,
-         "--mode", mode],
+        [sys.executable, __file__, "--child", name, "--root", root, "--task", task],
         capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:
@@ -387,23 +417,21 @@ def _spawn(name: str, root: str, task: str, mode: str) -> dict[str, Any]:
 
 
 def memory(root: str) -> dict[str, Any]:
-    jobs = [(c.name, task, mode) for c in ALL for task in ("asr", "t2i")
-            for mode in ("rss", "tracemalloc")]
+    jobs = [(c.name, task) for c in ALL for task in ("asr", "t2i")]
     with ThreadPoolExecutor(PARALLEL) as pool:
-        results = list(pool.map(lambda job: _spawn(job[0], root, job[1], job[2]), jobs))
+        results = list(pool.map(lambda job: _spawn(job[0], root, job[1]), jobs))
     rows: dict[str, dict[str, Any]] = {}
-    for (name, task, mode), result in zip(jobs, results, strict=True):
+    for (name, task), result in zip(jobs, results, strict=True):
         c = by_name(name)
         payload = AUDIO_BYTES if task == "asr" else IMAGE_BYTES
         row = rows.setdefault(f"{name}|{task}", {
             "contender": name, "family": c.family, "transport": c.transport, "task": task,
             "payload_mib": payload / 2**20})
         if "error" in result:
-            row.setdefault("errors", []).append(f"{mode}: {result['error']}")
-        elif mode == "rss":
-            row["rss_growth"] = result["rss_growth"]
+            row.setdefault("errors", []).append(result["error"])
         else:
-            row["tracemalloc_peak"] = result["tracemalloc_peak"]
+            row.update({k: result[k] for k in ("rss_growth", "peak_source",
+                                               "tracemalloc_peak")})
     return {"rows": list(rows.values())}
 
 
@@ -464,10 +492,9 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
-    parser.add_argument("--mode", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.root, args.task, args.mode)))
+        print(json.dumps(child(args.child, args.root, args.task)))
         return
     emit(run(args.quick), args.json)
 
