@@ -419,7 +419,7 @@ def markdown(results: dict[str, Any], png_name: str | None = "ratios.png") -> st
             if "import" in t["target"] and t["measured"] is not None:
                 measured += " ms"
             elif "memory" in t["target"] and "payload" in t["goal"] and t["measured"] is not None:
-                measured += "× payload"
+                measured = f"{t['measured']:.3f}× payload"  # (2.004 must not read 2.00)
             elif "memory" in t["target"] and t["measured"] is not None:
                 measured += " MiB"
             elif t["measured"] is not None:
