@@ -81,6 +81,7 @@ def transfer_only() -> None:
     """Swap both libraries' image decoding for the identity: text_to_image returns bytes."""
     import huggingface_hub.inference._client as hub_sync
     import huggingface_hub.inference._generated._async_client as hub_async
+
     import inferwire._async_hf_tasks as iw_async
     import inferwire._sync_hf_tasks as iw_sync
 
@@ -100,7 +101,7 @@ def _check_asr(text: str, n: int) -> None:
 
 def _check_image(data: Any, n: int) -> int:
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise AssertionError(f"text_to_image returned {type(data).__name__}")
+        raise AssertionError(f"text_to_image returned {type(data).__name__}")  # noqa: TRY004
     if len(data) < n or bytes(data[:8]) != b"\x89PNG\r\n\x1a\n":
         raise AssertionError(f"{len(data)} bytes, not the {n}-byte PNG")
     return len(data)

@@ -7,11 +7,11 @@ Needs the ``bench`` extra (``pip install -e ".[bench]"``: huggingface_hub, opena
 trio, numpy, matplotlib). Runs, one after the other, each in its own process:
 `parse_vs_peers.py` (parsing, no network), `e2e_bench.py` (loopback, with `server.py` in its
 own process on CPU 1), `binary_bench.py` (a 10 MiB upload, a 5 MiB download and small
-text-classification calls, over the same loopback), `import_bench.py` and `memory_bench.py`. Then it writes, in
-``benchmarks/results/`` (full run) or ``benchmarks/results/tmp/`` (``--quick``, unless
-``--out`` says otherwise): ``latest.json`` (every sample), ``latest.md`` (the tables) and
-``ratios.png`` (the chart); a full run also puts the tables into ``docs/benchmarks.md``,
-between its ``results`` markers.
+text-classification calls, over the same loopback), `import_bench.py` and `memory_bench.py`.
+Then it writes, in ``benchmarks/results/`` (full run) or ``benchmarks/results/tmp/``
+(``--quick``, unless ``--out`` says otherwise): ``latest.json`` (every sample), ``latest.md``
+(the tables) and ``ratios.png`` (the chart); a full run also puts the tables into
+``docs/benchmarks.md``, between its ``results`` markers.
 """
 
 from __future__ import annotations

@@ -32,10 +32,10 @@ import asyncio
 import contextlib
 import json
 import os
-import re
-import sys
 import random
+import re
 import struct
+import sys
 import threading
 import time
 import zlib
