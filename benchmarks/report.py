@@ -188,6 +188,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             None if ratio is None else ratio >= 4.0, note)
         ratio, note = vs_hub("conc_chat", "trio")
         add("64 concurrent chat calls: trio, req/s (no target)", "—", ratio, None, note)
+    binary = results.get("binary")
+    if binary:
+        out.extend(binary_targets(binary))
     imp = results.get("import")
     if imp:
         ms = imp["rows"]["inferwire.sansio"]["import_ms"]
@@ -216,6 +219,172 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"({mem['long']:,}); tracemalloc peak {_fmt(t_s)} vs {_fmt(t_m)} MiB "
                 f"({mem['medium']:,})")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# binary payloads (binary_bench.py)
+
+
+def _binary_value(kind: str) -> Callable[[dict[str, Any]], float]:
+    """A sample's cost (lower is better): CPU ms per transfer, or seconds per call."""
+    if kind == "cpu":
+        return lambda s: s["cpu"] / s["units"] * 1e3
+    return lambda s: s["wall"] / s["units"]
+
+
+def _binary_ratios(sec: dict[str, Any], name: str, ref: str) -> list[float]:
+    """Per round, `name`'s cost ÷ `ref`'s cost (rounds where either failed are skipped)."""
+    value = _binary_value(sec["kind"])
+    out = []
+    for a, b in zip(sec["samples"].get(name, []), sec["samples"].get(ref, []), strict=False):
+        if "error" in a or "error" in b:
+            continue
+        va, vb = value(a), value(b)
+        if va > 0 and vb > 0:
+            out.append(va / vb)
+    return out
+
+
+def binary_rows(sec: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for name, samples in sec["samples"].items():
+        info = sec["contenders"][name]
+        ok = [s for s in samples if "error" not in s]
+        row: dict[str, Any] = {"contender": name, **info}
+        if not ok:
+            row["error"] = samples[0]["error"] if samples else "not run"
+            rows.append(row)
+            continue
+        cpu = [s["cpu"] / s["units"] * 1e3 for s in ok]
+        rate = [s["rate"] for s in ok]
+        row["cpu_ms"] = statistics.median(cpu)
+        row["cpu_min"], row["cpu_max"] = min(cpu), max(cpu)
+        row["rate"] = statistics.median(rate)
+        row["rate_min"], row["rate_max"] = min(rate), max(rate)
+        row["conns_per_request"] = statistics.median(s["conns_per_request"] for s in ok)
+        if sec["kind"] == "cpu":
+            mb = [s["units"] * sec.get("payload_bytes", 0) / s["wall"] / 2**20 for s in ok]
+            row["mib_s"] = statistics.median(mb) if sec.get("payload_bytes") else None
+        if name != FLOOR:
+            r = _binary_ratios({**sec, "kind": "cpu"}, name, FLOOR)
+            if r:
+                row["x_floor"] = statistics.median(r)
+                row["x_floor_min"], row["x_floor_max"] = min(r), max(r)
+        if info["family"] == "inferwire":
+            hub = _reference(sec, info["transport"], HUB)
+            if hub is not None:
+                r = _binary_ratios(sec, hub, name)  # hf_hub's cost ÷ ours
+                if r:
+                    row["vs_hub"] = statistics.median(r)
+                    row["vs_hub_min"], row["vs_hub_max"] = min(r), max(r)
+                    row["vs_hub_ref"] = hub
+        rows.append(row)
+    key = "cpu_ms" if sec["kind"] == "cpu" else "rate"
+    rows.sort(key=lambda r: (r.get(key) is None,
+                             (r.get(key) or 0) if key == "cpu_ms" else -(r.get(key) or 0)))
+    return rows
+
+
+def _memory_ratio(row: dict[str, Any]) -> float | None:
+    """The larger of the peak RSS growth and the tracemalloc peak, ÷ the payload."""
+    values = [row[k] for k in ("rss_growth", "tracemalloc_peak") if row.get(k) is not None]
+    return max(values) / row["payload_mib"] if values else None
+
+
+def binary_targets(binary: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+
+    def add(what: str, goal: str, measured: float | None, ok: bool | None, note: str) -> None:
+        out.append({"target": what, "goal": goal, "measured": measured, "met": ok, "note": note})
+
+    secs = binary["sections"]
+    audio, image = binary["audio_bytes"] / 2**20, binary["image_bytes"] / 2**20
+    labels = {"asr": f"{audio:.0f} MiB upload (automatic_speech_recognition)",
+              "t2i": f"{image:.0f} MiB download (text_to_image, transfer only)"}
+    for task, label in labels.items():
+        sec = secs.get(task)
+        rows = {r["contender"]: r for r in binary_rows(sec)} if sec else {}
+        for transport in ("sync", "asyncio", "trio"):
+            row = rows.get(IW[transport], {})
+            ratio = row.get("x_floor")
+            note = (f"client CPU {_fmt(row.get('cpu_ms'))} ms/transfer, floor "
+                    f"{_fmt(rows.get(FLOOR, {}).get('cpu_ms'))} ms; rounds "
+                    f"{_fmt(row.get('x_floor_min'))}–{_fmt(row.get('x_floor_max'))}"
+                    if ratio is not None else row.get("error", "not run"))
+            add(f"{label}, client CPU: {transport}", "≤ 1.5× raw socket", ratio,
+                None if ratio is None else ratio <= 1.5, note)
+    mem = {(r["contender"], r["task"]): r for r in binary.get("memory", {}).get("rows", [])}
+    for task, label in labels.items():
+        for transport in ("sync", "asyncio", "trio"):
+            row = mem.get((IW[transport], task), {})
+            ratio = _memory_ratio(row) if row else None
+            hub = mem.get((HUB["sync" if transport == "sync" else "asyncio"], task), {})
+            note = (f"peak RSS growth {_fmt(row.get('rss_growth'))} MiB, tracemalloc peak "
+                    f"{_fmt(row.get('tracemalloc_peak'))} MiB for {_fmt(row['payload_mib'])} MiB;"
+                    f" hf_hub {_fmt(_memory_ratio(hub))}×"
+                    if ratio is not None else "; ".join(row.get("errors", ["not run"])))
+            add(f"{label}, peak memory: {transport}", "≤ 2× payload", ratio,
+                None if ratio is None else ratio <= 2.0, note)
+    sec = secs.get("classify")
+    rows = {r["contender"]: r for r in binary_rows(sec)} if sec else {}
+    for transport in ("sync", "asyncio", "trio"):
+        row = rows.get(IW[transport], {})
+        ratio = row.get("vs_hub")
+        note = (f"vs {row['vs_hub_ref']}; rounds {_fmt(row['vs_hub_min'])}–"
+                f"{_fmt(row['vs_hub_max'])}" if ratio is not None else "failed")
+        add(f"sequential text_classification calls, req/s: {transport}", "≥ 2× hf_hub", ratio,
+            None if ratio is None else ratio >= 2.0, note)
+    return out
+
+
+def binary_markdown(binary: dict[str, Any]) -> str:
+    out = ["### Binary payloads over loopback (server on CPU 1, clients on CPU 0)"]
+    payload = {"asr": binary["audio_bytes"], "t2i": binary["image_bytes"]}
+    for task, sec in binary["sections"].items():
+        sec = {**sec, "payload_bytes": payload.get(task, 0)}
+        rows = []
+        for row in binary_rows(sec):
+            if "error" in row:
+                rows.append([row["contender"], "✗ " + row["error"][:80]] + [""] * 5)
+                continue
+            bold = row["family"] == "inferwire"
+            vs = (f"**{_fmt(row['vs_hub'])}×** faster than hf_hub"
+                  if row.get("vs_hub") is not None else "")
+            if sec["kind"] == "cpu":
+                main = _fmt(row["cpu_ms"])
+                cells = [f"**{main}**" if bold else main,
+                         f"{_fmt(row['cpu_min'])}–{_fmt(row['cpu_max'])}",
+                         _fmt(row.get("mib_s"))]
+            else:
+                main = _fmt(row["rate"])
+                cells = [f"**{main}**" if bold else main,
+                         f"{_fmt(row['rate_min'])}–{_fmt(row['rate_max'])}",
+                         _fmt(row["cpu_ms"] * 1e3)]
+            rows.append([row["contender"], *cells,
+                         _fmt(row.get("x_floor")) if row.get("x_floor") is not None else "—",
+                         vs, _fmt(row["conns_per_request"])])
+        if sec["kind"] == "cpu":
+            header = ["contender", "client CPU ms/transfer", "min–max", "MiB/s (wall)"]
+        else:
+            header = ["contender", "req/s", "min–max", "client CPU µs/request"]
+        header += ["× floor (CPU)", "vs hf_hub (same transport)", "new TCP conns/request"]
+        rounds = sec["rounds"]
+        out.append(f"#### {sec['title']}: {sec['n']:,} per measurement — median of {rounds} "
+                   f"round{'s' if rounds > 1 else ''}\n\n" + _table(header, rows))
+    mem_rows = []
+    for row in sorted(binary.get("memory", {}).get("rows", []),
+                      key=lambda r: (r["task"], r["family"] != "inferwire", r["contender"])):
+        mem_rows.append([
+            row["contender"], {"asr": "upload", "t2i": "download"}[row["task"]],
+            _fmt(row["payload_mib"]), _fmt(row.get("rss_growth")),
+            _fmt(row.get("tracemalloc_peak")), _fmt(_memory_ratio(row)),
+            "; ".join(row.get("errors", []))])
+    if mem_rows:
+        out.append("#### Peak memory over one transfer (MiB; a fresh process per measurement)"
+                   "\n\n" + _table(["contender", "transfer", "payload", "peak RSS growth",
+                                     "tracemalloc peak", "× payload (larger of the two)",
+                                     "error"], mem_rows))
+    return "\n\n".join(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,6 +418,8 @@ def markdown(results: dict[str, Any], png_name: str | None = "ratios.png") -> st
             measured = _fmt(t["measured"]) if t["measured"] is not None else ""
             if "import" in t["target"] and t["measured"] is not None:
                 measured += " ms"
+            elif "memory" in t["target"] and "payload" in t["goal"] and t["measured"] is not None:
+                measured = f"{t['measured']:.3f}× payload"  # (2.004 must not read 2.00)
             elif "memory" in t["target"] and t["measured"] is not None:
                 measured += " MiB"
             elif t["measured"] is not None:
@@ -262,6 +433,8 @@ def markdown(results: dict[str, Any], png_name: str | None = "ratios.png") -> st
         parts.append(parse_markdown(results["parse"]))
     if "e2e" in results:
         parts.append(e2e_markdown(results["e2e"]))
+    if "binary" in results:
+        parts.append(binary_markdown(results["binary"]))
     if "import" in results:
         parts.append(import_markdown(results["import"]))
     if "memory" in results:

@@ -1,16 +1,17 @@
 """Run every benchmark against the peers, in one run, and write the results.
 
-    python benchmarks/run.py            # the full run (under 10 minutes on 2 cores)
+    python benchmarks/run.py            # the full run (12-13 minutes on 2 cores)
     python benchmarks/run.py --quick    # every section and contender, small sizes (< 1 min)
 
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: huggingface_hub, openai, httpx-sse,
 trio, numpy, matplotlib). Runs, one after the other, each in its own process:
 `parse_vs_peers.py` (parsing, no network), `e2e_bench.py` (loopback, with `server.py` in its
-own process on CPU 1), `import_bench.py` and `memory_bench.py`. Then it writes, in
-``benchmarks/results/`` (full run) or ``benchmarks/results/tmp/`` (``--quick``, unless
-``--out`` says otherwise): ``latest.json`` (every sample), ``latest.md`` (the tables) and
-``ratios.png`` (the chart); a full run also puts the tables into ``docs/benchmarks.md``,
-between its ``results`` markers.
+own process on CPU 1), `binary_bench.py` (a 10 MiB upload, a 5 MiB download and small
+text-classification calls, over the same loopback), `import_bench.py` and `memory_bench.py`.
+Then it writes, in ``benchmarks/results/`` (full run) or ``benchmarks/results/tmp/``
+(``--quick``, unless ``--out`` says otherwise): ``latest.json`` (every sample), ``latest.md``
+(the tables) and ``ratios.png`` (the chart); a full run also puts the tables into
+``docs/benchmarks.md``, between its ``results`` markers.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from _common import HERE, machine, stamp, versions
 SECTIONS = {
     "parse": "parse_vs_peers.py",
     "e2e": "e2e_bench.py",
+    "binary": "binary_bench.py",
     "import": "import_bench.py",
     "memory": "memory_bench.py",
 }
@@ -106,7 +108,7 @@ def main() -> None:
         "loadavg_end": list(os.getloadavg()),
         "machine": machine(),
         "versions": versions(),
-        "pinned": results.get("e2e", {}).get("pinned", False),
+        "pinned": results.get("e2e", results.get("binary", {})).get("pinned", False),
         "sections": {name: results[name]["duration_s"] for name in SECTIONS if name in results},
     }
     (out / "latest.json").write_text(json.dumps(results, indent=1))

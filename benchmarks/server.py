@@ -16,7 +16,11 @@ The rest of the path picks the route: ``.../chat/completions`` (OpenAI chat; ``s
 ``max_tokens`` from the JSON body; the stream is `corpus.chat_corpus`), ``.../embeddings``
 (OpenAI embeddings), ``.../embed`` (TEI ``[[...]]``), anything else with ``inputs`` in the body
 is TGI (``/generate_stream`` events from `corpus.tgi_corpus` when ``stream`` is true,
-``max_new_tokens`` tokens). ``GET /stats`` answers ``{"accepted": n, "requests": m}``: how
+``max_new_tokens`` tokens). The binary routes (`binary_bench.py`): ``.../asr`` reads the
+request body (raw audio bytes, any size) and answers ``{"text": "received <n> bytes"}``;
+``.../t2i/<n>`` answers a prebuilt ``image/png`` body of about n bytes (a valid PNG of random
+pixels, stored uncompressed, so its size is n); ``.../classify`` answers a text-classification
+list ``[[{"label", "score"}, ...]]``. ``GET /stats`` answers ``{"accepted": n, "requests": m}``: how
 many TCP connections were accepted and requests served, so that a benchmark can count the new
 connections a client opened per request.
 """
@@ -28,10 +32,13 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
+import struct
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -86,6 +93,29 @@ def _vector() -> list[float]:
     return [round(((i * 7919) % 2000) / 1000.0 - 1.0, 6) for i in range(EMBED_DIM)]
 
 
+def png(nbytes: int, seed: int = 0) -> bytes:
+    """A valid RGB PNG of random pixels with about `nbytes` of pixel data, stored (deflate
+    level 0), so the file is about `nbytes` long and costs nothing to build but the copy."""
+    height = max(1, int((nbytes / 3) ** 0.5))
+    width = max(1, -(-nbytes // (3 * height)))  # (at least nbytes of pixels)
+    pixels = random.Random(seed).randbytes(width * height * 3)
+    stride = width * 3
+    raw = b"".join(b"\x00" + pixels[i : i + stride] for i in range(0, len(pixels), stride))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 0))
+            + chunk(b"IEND", b""))
+
+
+def _binary_response(body: bytes, content_type: bytes) -> bytes:
+    return (b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ncontent-length: %d\r\n\r\n"
+            % (content_type, len(body)) + body)
+
+
 class Responses:
     """Every response, built once and cached."""
 
@@ -102,6 +132,11 @@ class Responses:
             }
         )
         self.tgi_text = _json_response([{"generated_text": "Hello! How can I help you today?"}])
+        self.classify = _json_response([[
+            {"label": "POSITIVE", "score": 0.9998656511306763},
+            {"label": "NEGATIVE", "score": 0.00013436275185085833},
+        ]])
+        self._images: dict[int, bytes] = {}
         self._streams: dict[tuple[str, int], list[bytes]] = {}
         self._joined: dict[tuple[str, int], bytes] = {}
         self._blocks: dict[str, tuple[bytes, bytes, bytes]] = {}
@@ -125,6 +160,15 @@ class Responses:
             if len(self._joined) > 16:
                 self._joined.pop(next(iter(self._joined)))
         return body
+
+    def image(self, nbytes: int) -> bytes:
+        """The whole ``image/png`` response (head and body) of an image of about `nbytes`."""
+        response = self._images.get(nbytes)
+        if response is None:
+            response = self._images[nbytes] = _binary_response(png(nbytes), b"image/png")
+            if len(self._images) > 4:
+                self._images.pop(next(iter(self._images)))
+        return response
 
     def blocks(self, kind: str) -> tuple[bytes, bytes, bytes]:
         """(role chunk, a block of `_GEN_BLOCK` token chunks, finish + usage + [DONE]) of a
@@ -157,6 +201,14 @@ class Server:
         if path == "/stats":
             return _json_response({"accepted": self.accepted, "requests": self.requests})
         mode, _, route = path.lstrip("/").partition("/")
+        # The binary routes first: a 10 MB audio body is not searched for "stream".
+        if route.endswith("asr"):
+            return _json_response({"text": f"received {len(body)} bytes"})
+        head, _, size = route.rpartition("/")
+        if head.endswith("t2i"):
+            return r.image(int(size))
+        if route.endswith("classify"):
+            return r.classify
         # Only a streamed request needs its JSON parsed (for its length): a plain call gets
         # its prebuilt answer at once.
         stream = _STREAM_TRUE.search(body) is not None
@@ -181,7 +233,10 @@ class Connection(asyncio.Protocol):
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.buf = b""
+        # (a bytearray: a 10 MB request body arrives in hundreds of reads, and `bytes +=`
+        # would copy all of it on each)
+        self.buf = bytearray()
+        self.need = 0  # bytes `buf` must hold before the request at its start is complete
         self.busy = False  # a stream is being written; later requests wait in `buf`
         self.close_after = False
         self.transport: asyncio.Transport | None = None
@@ -213,16 +268,20 @@ class Connection(asyncio.Protocol):
     def process(self) -> None:
         while self.transport is not None:
             buf = self.buf
-            end = buf.find(b"\r\n\r\n")
+            if len(buf) < self.need:  # the body of a parsed head is still arriving
+                return
+            end = buf.find(b"\r\n\r\n", 0, 65536)
             if end < 0:
                 return
-            head = buf[:end]
+            head = bytes(buf[:end])
             match = _CONTENT_LENGTH.search(head)
             total = end + 4 + (int(match.group(1)) if match else 0)
             if len(buf) < total:
+                self.need = total
                 return
-            body = buf[end + 4 : total]
-            self.buf = buf[total:]
+            self.need = 0
+            body = bytes(buf[end + 4 : total])
+            del buf[:total]
             self.close_after = _CLOSE.search(head) is not None
             method, target, _ = head[: head.find(b"\r\n")].decode("latin-1").split(" ", 2)
             self.server.requests += 1

@@ -45,6 +45,9 @@ READ_SIZE = 64 * 1024
 _PAUSE_READING_AT = 4 * READ_SIZE
 """Stop reading from the socket while this much received data waits for the reader."""
 
+_WRITE_SLICE = 256 * 1024
+"""A write larger than this is handed to the transport in slices of this size."""
+
 BackendName = Literal["asyncio", "trio", "sync"]
 
 T = TypeVar("T")
@@ -231,9 +234,24 @@ class AsyncioStream(asyncio.Protocol):
         transport = self._transport
         if self._closed or transport is None or transport.is_closing():
             raise ConnectionError(f"connection lost: {self._error or 'closed'}")
-        transport.write(data)
-        while self._writing_paused and not self._closed:
-            await self._wait("_drain_waiter", timeout)
+        if len(data) <= _WRITE_SLICE:
+            transport.write(data)
+            while self._writing_paused and not self._closed:
+                await self._wait("_drain_waiter", timeout)
+            if self._closed:
+                raise ConnectionError(f"connection lost: {self._error or 'closed'}")
+            return
+        # A large body goes in slices of a memoryview, each waited for while the transport's
+        # buffer is above its high-water mark: handed over whole, the part the socket did not
+        # take at once would be copied into the transport's buffer (on 3.11, `data[n:]` and
+        # then `bytearray.extend`: two more copies of a 10 MB upload).
+        view = memoryview(data)
+        for start in range(0, len(view), _WRITE_SLICE):
+            if self._closed or transport.is_closing():
+                raise ConnectionError(f"connection lost: {self._error or 'closed'}")
+            transport.write(view[start : start + _WRITE_SLICE])
+            while self._writing_paused and not self._closed:
+                await self._wait("_drain_waiter", timeout)
         if self._closed:
             raise ConnectionError(f"connection lost: {self._error or 'closed'}")
 
