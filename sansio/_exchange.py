@@ -124,9 +124,10 @@ def _exchange(request: Request, runtime: Runtime, *, opening: bool, limit: int |
         runtime.check_online(request)
         try:
             if opening:
-                answer: Response | ResponseHead = yield Open(request)
+                answer: Response | ResponseHead = yield Open(request, attempt + 1)
             else:
-                answer = yield Send(request, runtime.body_limit if limit is None else limit)
+                answer = yield Send(request, runtime.body_limit if limit is None else limit,
+                                    attempt + 1)
         except (TLSError, ProxyError):
             raise
         except ConnectError:
