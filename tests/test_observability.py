@@ -216,7 +216,8 @@ def test_the_token_never_appears_in_any_record_or_curl_command(
     caplog.set_level(logging.DEBUG, logger="inferwire")
     _secret_scenario(server)
     assert run(transport, server, chat, token=TOKEN, max_retries=FAST_RETRY,
-               headers={"X-Api-Key": TOKEN, "Cookie": f"session={TOKEN}"}) == "ok"
+               headers={"X-Api-Key": TOKEN, "Cookie": f"session={TOKEN}",
+                        "X-Custom-Token": TOKEN}) == "ok"
     assert server.requests[0].header("authorization") == f"Bearer {TOKEN}"  # it was sent
     assert server.requests[-1].params["api_key"] == TOKEN
     records = request_records(caplog)

@@ -79,7 +79,8 @@ def redact_url(url: str) -> str:
 
 def _header_value(name: str, value: str) -> str:
     if name not in SECRET_HEADERS:
-        return value
+        # a header of the user's named like a credential (X-My-Token...) is hidden too
+        return "<REDACTED>" if _secret_param(name) else value
     if name in ("authorization", "proxy-authorization"):
         scheme, sep, _ = value.partition(" ")
         if sep and scheme.isalpha() and len(scheme) < 16:
