@@ -65,10 +65,14 @@ class Send:
     The transport reads at most `limit` decoded body bytes: a longer success body raises
     `ResponseTooLargeError`; an error body (status >= 400) is cut to `ERROR_BODY_LIMIT`
     instead (and its connection is not reused).
+
+    `attempt` counts the sends of this request by the retry rules (1, then 2, 3... for each
+    retry; a redirected request keeps the count): transports report it, e.g. in logs.
     """
 
     request: Request
     limit: int = DEFAULT_BODY_LIMIT
+    attempt: int = 1
 
     def body_limit(self, status: int) -> tuple[int, bool]:
         """(how many decoded bytes to read, whether more is an error) for a response status."""
@@ -79,9 +83,12 @@ class Send:
 
 @dataclass(frozen=True, slots=True)
 class Open:
-    """Perform `request` and answer with its `ResponseHead`, leaving the body pending."""
+    """Perform `request` and answer with its `ResponseHead`, leaving the body pending.
+
+    `attempt` is as on `Send`: 1 for the first send, 2, 3... for retries."""
 
     request: Request
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ These sub-flows are shared by every task flow:
 
 - **retries** follow the `RetryPolicy`: a connection that could not be made (`ConnectError`,
   but not `TLSError` or `ProxyError`, which would fail again the same way), or a 429/503
-  status, is retried after the policy's wait; nothing else is re-sent;
+  status, is retried after the policy's wait; nothing else is re-sent. Each `Send`/`Open`
+  carries its `attempt` number (1, then 2, 3... for retries) for the transports to report;
 - **redirects** follow the rules of `._redirects` (credentials never cross origins);
 - **offline mode** (``HF_HUB_OFFLINE``) refuses every request to a Hugging Face host before
   it is sent; requests to other URLs (a local server) go through;
@@ -124,9 +125,10 @@ def _exchange(request: Request, runtime: Runtime, *, opening: bool, limit: int |
         runtime.check_online(request)
         try:
             if opening:
-                answer: Response | ResponseHead = yield Open(request)
+                answer: Response | ResponseHead = yield Open(request, attempt + 1)
             else:
-                answer = yield Send(request, runtime.body_limit if limit is None else limit)
+                answer = yield Send(request, runtime.body_limit if limit is None else limit,
+                                    attempt + 1)
         except (TLSError, ProxyError):
             raise
         except ConnectError:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._async_hf_tasks import AsyncHFTaskMethods
 from ._async_tasks import AsyncTaskMethods
-from ._common import ClientOptions, ClientProperties, client_config
+from ._common import ClientOptions, ClientProperties, client_config, hf_debug
 from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, get_backend
+from ._observe import begin
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
     DEFAULT_BODY_LIMIT,
@@ -224,6 +225,7 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
         self._pools: list[ConnectionPool] = []
         # A client dropped without close() still closes its sockets when collected.
         weakref.finalize(self, _close_pools_now, self._pools)
+        self._curl = hf_debug()
         self._chat = _Chat(self)
 
     @property
@@ -293,6 +295,7 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
         timeouts = options.timeouts(deadline)
         runner: FlowRunner[Any] = FlowRunner(flow)
         pending: PooledResponse | None = None
+        curl = self._curl
         try:
             step = runner.start()
             while not isinstance(step, Done):
@@ -306,10 +309,26 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
                             await pending.aclose()
                             pending = None
                         if isinstance(step, Send):
-                            answer = await self._send(pool, step, timeouts)
+                            watch = begin(step.request, step.attempt, curl)
+                            try:
+                                answer = await self._send(pool, step, timeouts)
+                            except BaseException as exc:
+                                if watch is not None:
+                                    watch.failed(exc)
+                                raise
+                            if watch is not None:
+                                watch.done(answer)
                         elif isinstance(step, Open):
-                            pending = await pool.open(step.request, timeouts)
+                            watch = begin(step.request, step.attempt, curl)
+                            try:
+                                pending = await pool.open(step.request, timeouts)
+                            except BaseException as exc:
+                                if watch is not None:
+                                    watch.failed(exc)
+                                raise
                             answer = pending.head
+                            if watch is not None:
+                                watch.done(answer)
                         elif isinstance(step, Sleep):
                             remaining = None if deadline is None else deadline - backend.now()
                             await backend.sleep(sleep_seconds(step.seconds, remaining))

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
     from .sansio._effects import Flow
 
-__all__ = ["ClientOptions", "ClientProperties", "client_config", "collect_params", "hf_home",
-           "hf_flow", "saved_token", "to_numpy", "validate_timeout"]
+__all__ = ["ClientOptions", "ClientProperties", "client_config", "collect_params", "hf_debug",
+           "hf_flow", "hf_home", "saved_token", "to_numpy", "validate_timeout"]
 
 _CHAT_HINT = "; pass other OpenAI parameters in extra_body={...}"
 
@@ -38,6 +38,12 @@ _TRUE = frozenset({"1", "on", "yes", "true"})
 
 def _env_true(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def hf_debug() -> bool:
+    """``HF_DEBUG``: print an equivalent ``curl`` command of each request to standard error
+    (read once, when a client is built, as huggingface_hub reads its constants)."""
+    return _env_true("HF_DEBUG")
 
 
 def hf_home() -> Path:

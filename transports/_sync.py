@@ -17,10 +17,11 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._common import ClientOptions, ClientProperties, client_config
+from ._common import ClientOptions, ClientProperties, client_config, hf_debug
 from ._h11 import ConnectionPool, PooledResponse, Timeouts
 from ._h11._content import iter_decoded, make_decoder
 from ._h11._sync_backend import SyncBackend, run_sync
+from ._observe import begin
 from ._sync_hf_tasks import SyncHFTaskMethods
 from ._sync_tasks import SyncTaskMethods
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
@@ -318,6 +319,7 @@ class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, ClientProperties):
                 trust_env=trust_env)
             # A client dropped without close() still closes its sockets when collected.
             self._finalizer = weakref.finalize(self, _close_pool, self._pool)
+        self._curl = hf_debug()
         self._chat = _Chat(self)
 
     @property
@@ -389,6 +391,7 @@ class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, ClientProperties):
         deadline = None if options.deadline is None else time.monotonic() + options.deadline
         timeouts = options.timeouts(deadline)
         pending: _Body | None = None
+        curl = self._curl
         try:
             step = runner.start()
             while not isinstance(step, Done):
@@ -402,10 +405,26 @@ class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, ClientProperties):
                             pending.close()
                             pending = None
                         if isinstance(step, Send):
-                            answer = self._send(step, timeouts)
+                            watch = begin(step.request, step.attempt, curl)
+                            try:
+                                answer = self._send(step, timeouts)
+                            except BaseException as exc:
+                                if watch is not None:
+                                    watch.failed(exc)
+                                raise
+                            if watch is not None:
+                                watch.done(answer)
                         elif isinstance(step, Open):
-                            pending = self._open(step.request, timeouts)
+                            watch = begin(step.request, step.attempt, curl)
+                            try:
+                                pending = self._open(step.request, timeouts)
+                            except BaseException as exc:
+                                if watch is not None:
+                                    watch.failed(exc)
+                                raise
                             answer = pending.head
+                            if watch is not None:
+                                watch.done(answer)
                         elif isinstance(step, Sleep):
                             remaining = None if deadline is None else deadline - time.monotonic()
                             time.sleep(sleep_seconds(step.seconds, remaining))
