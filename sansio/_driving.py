@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import io
+
 from ._effects import Send
 from ._errors import InferenceTimeoutError, ResponseTooLargeError
 from ._http import ResponseHead
@@ -28,15 +30,30 @@ class BodyCollector:
     success body beyond the limit raises `ResponseTooLargeError`.
     """
 
-    __slots__ = ("_cut", "_head", "_limit", "_parts", "_size", "complete")
+    __slots__ = ("_buffer", "_cut", "_first", "_head", "_limit", "_size", "complete")
 
     def __init__(self, send: Send, head: ResponseHead) -> None:
         self._limit, strict = send.body_limit(head.status)
         self._cut = not strict
         self._head = head
-        self._parts: list[bytes] = []
+        # One piece (a small answer) is kept as it came; from the second on, the pieces are
+        # written into a BytesIO, whose getvalue() hands its buffer over without a copy: a
+        # large body costs its size once, not pieces plus a joined copy.
+        self._first = b""
+        self._buffer: io.BytesIO | None = None
         self._size = 0
         self.complete = False
+
+    def _keep(self, piece: bytes) -> None:
+        if self._buffer is not None:
+            self._buffer.write(piece)
+        elif self._size == 0:
+            self._first = piece
+        else:
+            self._buffer = io.BytesIO()
+            self._buffer.write(self._first)
+            self._buffer.write(piece)
+            self._first = b""
 
     def add(self, piece: bytes) -> bool:
         """Take the next decoded piece (``b""``: the body ended); whether to read on."""
@@ -51,18 +68,17 @@ class BodyCollector:
                     f"the response body from {request.method} {request.url} exceeds "
                     f"{self._limit} bytes (after decompression); raise the limit if this "
                     "is expected", status=self._head.status)
-            self._parts.append(piece[: self._limit - self._size])
+            self._keep(piece[: self._limit - self._size])
             self._size = self._limit
             return False
-        self._parts.append(piece)
+        self._keep(piece)
         self._size = size
         return True
 
     @property
     def body(self) -> bytes:
         """The body collected so far."""
-        parts = self._parts
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return self._first if self._buffer is None else self._buffer.getvalue()
 
 
 def sleep_seconds(seconds: float, remaining: float | None) -> float:

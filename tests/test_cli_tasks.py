@@ -163,7 +163,8 @@ def test_without_pillow_the_error_names_the_install(server: FakeInferenceServer,
     assert not (tmp_path / "x.png").exists()
     line = usage_error(run_cli("run", "text-to-image", *url(server, "org/painter"),
                                "prompt=a cat", "-o", str(tmp_path / "x.png"), python=NO_PILLOW),
-                       "writing an image needs Pillow: install Pillow: `pip install 'inferwire[images]'`")
+                       "writing an image needs Pillow: install Pillow: "
+                       "`pip install 'inferwire[images]'`")
     line = usage_error(run_cli("run", "image-segmentation", *url(server, "org/segmenter"),
                                "image=https://example.org/cat.png", python=NO_PILLOW),
                        "run image_segmentation needs Pillow")
