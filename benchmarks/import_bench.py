@@ -35,6 +35,9 @@ STATEMENTS: list[tuple[str, str, str]] = [
     # (name, family, statement)
     ("python -c pass (baseline)", "baseline", "pass"),
     ("inferwire.sansio", "inferwire", "import inferwire.sansio"),
+    # the core's names load on first use: what a user of the stream parser alone pays
+    ("inferwire.sansio chat decoder", "inferwire",
+     "from inferwire.sansio import ChatCompletionStreamDecoder"),
     ("inferwire InferenceClient", "inferwire", "from inferwire import InferenceClient"),
     ("inferwire AsyncInferenceClient", "inferwire", "from inferwire import AsyncInferenceClient"),
     ("httpx", "httpx", "import httpx"),

@@ -17,142 +17,278 @@ stack (see docs/design.md):
 
 from typing import TYPE_CHECKING, Any
 
-from ._chat_types import (
-    ChatCompletionOutput,
-    ChatCompletionOutputComplete,
-    ChatCompletionOutputFunctionDefinition,
-    ChatCompletionOutputLogprob,
-    ChatCompletionOutputLogprobs,
-    ChatCompletionOutputMessage,
-    ChatCompletionOutputToolCall,
-    ChatCompletionOutputTopLogprob,
-    ChatCompletionOutputUsage,
-    ChatCompletionStreamOutput,
-    ChatCompletionStreamOutputChoice,
-    ChatCompletionStreamOutputDelta,
-    ChatCompletionStreamOutputDeltaToolCall,
-    ChatCompletionStreamOutputFunction,
-    ChatCompletionStreamOutputLogprob,
-    ChatCompletionStreamOutputLogprobs,
-    ChatCompletionStreamOutputTopLogprob,
-    ChatCompletionStreamOutputUsage,
-    parse_arguments_json,
-    parse_chat_completion,
-)
-from ._config import (
-    ClientConfig,
-    Target,
-    build_config,
-    chat_completion_url,
-)
-from ._effects import (
-    Done,
-    Effect,
-    Flow,
-    FlowRunner,
-    Open,
-    Receive,
-    Send,
-    Sleep,
-    StreamDecoder,
-    Streaming,
-)
-from ._embeddings import (
-    FloatArray,
-    parse_hf_features,
-    parse_openai_embeddings,
-)
-from ._errors import (
-    AuthenticationError,
-    BadRequestError,
-    ConnectError,
-    ConnectTimeoutError,
-    EventTooLargeError,
-    GenerationError,
-    HTTPStatusError,
-    IncompleteGenerationError,
-    IncompleteStreamError,
-    InferenceError,
-    InferenceTimeoutError,
-    InferenceWarning,
-    InStreamError,
-    MalformedResponseError,
-    NotFoundError,
-    OfflineModeError,
-    OverloadedError,
-    PermissionDeniedError,
-    ProxyError,
-    RateLimitError,
-    RedirectError,
-    RemoteProtocolError,
-    ResponseTooLargeError,
-    ServerError,
-    ServiceUnavailableError,
-    TLSError,
-    TransportError,
-    UnknownError,
-    UnprocessableEntityError,
-    UsageError,
-    UsageTypeError,
-    ValidationError,
-    http_status_error,
-    in_stream_error,
-    snippet,
-)
-from ._exchange import (
-    Runtime,
-    error_from_response,
-    open_response,
-    read_body,
-    send_request,
-)
-from ._http import (
-    Headers,
-    Request,
-    Response,
-    ResponseHead,
-    make_headers,
-)
-from ._retry import (
-    RetryPolicy,
-    parse_retry_after,
-)
-from ._sse import (
-    ServerSentEvent,
-    SSEDecoder,
-    encode_event,
-)
-from ._streams import (
-    ChatCompletionStreamDecoder,
-    CompletionStreamDecoder,
-    TextGenerationStreamDecoder,
-    ToolCallAccumulator,
-)
-from ._tasks import (
-    chat_completion,
-    feature_extraction,
-    get_endpoint_info,
-    health_check,
-    text_generation,
-)
-from ._textgen_types import (
-    TextGenerationOutput,
-    TextGenerationOutputBestOfSequence,
-    TextGenerationOutputDetails,
-    TextGenerationOutputFinishReason,
-    TextGenerationOutputPrefillToken,
-    TextGenerationOutputToken,
-    TextGenerationStreamOutput,
-    TextGenerationStreamOutputStreamDetails,
-    TextGenerationStreamOutputToken,
-    parse_completion_as_text_generation,
-    parse_text_generation,
-)
 from ._types import TYPE_MODULES as _TYPE_MODULES
 from ._types import resolve as _resolve_type
-from ._version import (
-    __version__,
-)
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._chat_types import (
+        ChatCompletionOutput,
+        ChatCompletionOutputComplete,
+        ChatCompletionOutputFunctionDefinition,
+        ChatCompletionOutputLogprob,
+        ChatCompletionOutputLogprobs,
+        ChatCompletionOutputMessage,
+        ChatCompletionOutputToolCall,
+        ChatCompletionOutputTopLogprob,
+        ChatCompletionOutputUsage,
+        ChatCompletionStreamOutput,
+        ChatCompletionStreamOutputChoice,
+        ChatCompletionStreamOutputDelta,
+        ChatCompletionStreamOutputDeltaToolCall,
+        ChatCompletionStreamOutputFunction,
+        ChatCompletionStreamOutputLogprob,
+        ChatCompletionStreamOutputLogprobs,
+        ChatCompletionStreamOutputTopLogprob,
+        ChatCompletionStreamOutputUsage,
+        parse_arguments_json,
+        parse_chat_completion,
+    )
+    from ._config import (
+        ClientConfig,
+        Target,
+        build_config,
+        chat_completion_url,
+    )
+    from ._effects import (
+        Done,
+        Effect,
+        Flow,
+        FlowRunner,
+        Open,
+        Receive,
+        Send,
+        Sleep,
+        StreamDecoder,
+        Streaming,
+    )
+    from ._embeddings import (
+        FloatArray,
+        parse_hf_features,
+        parse_openai_embeddings,
+    )
+    from ._errors import (
+        AuthenticationError,
+        BadRequestError,
+        ConnectError,
+        ConnectTimeoutError,
+        EventTooLargeError,
+        GenerationError,
+        HTTPStatusError,
+        IncompleteGenerationError,
+        IncompleteStreamError,
+        InferenceError,
+        InferenceTimeoutError,
+        InferenceWarning,
+        InStreamError,
+        MalformedResponseError,
+        NotFoundError,
+        OfflineModeError,
+        OverloadedError,
+        PermissionDeniedError,
+        ProxyError,
+        RateLimitError,
+        RedirectError,
+        RemoteProtocolError,
+        ResponseTooLargeError,
+        ServerError,
+        ServiceUnavailableError,
+        TLSError,
+        TransportError,
+        UnknownError,
+        UnprocessableEntityError,
+        UsageError,
+        UsageTypeError,
+        ValidationError,
+        http_status_error,
+        in_stream_error,
+        snippet,
+    )
+    from ._exchange import (
+        Runtime,
+        error_from_response,
+        open_response,
+        read_body,
+        send_request,
+    )
+    from ._http import (
+        Headers,
+        Request,
+        Response,
+        ResponseHead,
+        make_headers,
+    )
+    from ._retry import (
+        RetryPolicy,
+        parse_retry_after,
+    )
+    from ._sse import (
+        ServerSentEvent,
+        SSEDecoder,
+        encode_event,
+    )
+    from ._streams import (
+        ChatCompletionStreamDecoder,
+        CompletionStreamDecoder,
+        TextGenerationStreamDecoder,
+        ToolCallAccumulator,
+    )
+    from ._tasks import (
+        chat_completion,
+        feature_extraction,
+        get_endpoint_info,
+        health_check,
+        text_generation,
+    )
+    from ._textgen_types import (
+        TextGenerationOutput,
+        TextGenerationOutputBestOfSequence,
+        TextGenerationOutputDetails,
+        TextGenerationOutputFinishReason,
+        TextGenerationOutputPrefillToken,
+        TextGenerationOutputToken,
+        TextGenerationStreamOutput,
+        TextGenerationStreamOutputStreamDetails,
+        TextGenerationStreamOutputToken,
+        parse_completion_as_text_generation,
+        parse_text_generation,
+    )
+
+# Everything is imported on first use (`__getattr__`): ``import inferwire.sansio`` stays cheap
+# for code that needs a few names (a stream decoder in another HTTP stack).
+_EXPORTS = {
+    "._chat_types": (
+        "ChatCompletionOutput",
+        "ChatCompletionOutputComplete",
+        "ChatCompletionOutputFunctionDefinition",
+        "ChatCompletionOutputLogprob",
+        "ChatCompletionOutputLogprobs",
+        "ChatCompletionOutputMessage",
+        "ChatCompletionOutputToolCall",
+        "ChatCompletionOutputTopLogprob",
+        "ChatCompletionOutputUsage",
+        "ChatCompletionStreamOutput",
+        "ChatCompletionStreamOutputChoice",
+        "ChatCompletionStreamOutputDelta",
+        "ChatCompletionStreamOutputDeltaToolCall",
+        "ChatCompletionStreamOutputFunction",
+        "ChatCompletionStreamOutputLogprob",
+        "ChatCompletionStreamOutputLogprobs",
+        "ChatCompletionStreamOutputTopLogprob",
+        "ChatCompletionStreamOutputUsage",
+        "parse_arguments_json",
+        "parse_chat_completion",
+    ),
+    "._config": (
+        "ClientConfig",
+        "Target",
+        "build_config",
+        "chat_completion_url",
+    ),
+    "._effects": (
+        "Done",
+        "Effect",
+        "Flow",
+        "FlowRunner",
+        "Open",
+        "Receive",
+        "Send",
+        "Sleep",
+        "StreamDecoder",
+        "Streaming",
+    ),
+    "._embeddings": (
+        "FloatArray",
+        "parse_hf_features",
+        "parse_openai_embeddings",
+    ),
+    "._errors": (
+        "AuthenticationError",
+        "BadRequestError",
+        "ConnectError",
+        "ConnectTimeoutError",
+        "EventTooLargeError",
+        "GenerationError",
+        "HTTPStatusError",
+        "IncompleteGenerationError",
+        "IncompleteStreamError",
+        "InferenceError",
+        "InferenceTimeoutError",
+        "InferenceWarning",
+        "InStreamError",
+        "MalformedResponseError",
+        "NotFoundError",
+        "OfflineModeError",
+        "OverloadedError",
+        "PermissionDeniedError",
+        "ProxyError",
+        "RateLimitError",
+        "RedirectError",
+        "RemoteProtocolError",
+        "ResponseTooLargeError",
+        "ServerError",
+        "ServiceUnavailableError",
+        "TLSError",
+        "TransportError",
+        "UnknownError",
+        "UnprocessableEntityError",
+        "UsageError",
+        "UsageTypeError",
+        "ValidationError",
+        "http_status_error",
+        "in_stream_error",
+        "snippet",
+    ),
+    "._exchange": (
+        "Runtime",
+        "error_from_response",
+        "open_response",
+        "read_body",
+        "send_request",
+    ),
+    "._http": (
+        "Headers",
+        "Request",
+        "Response",
+        "ResponseHead",
+        "make_headers",
+    ),
+    "._retry": (
+        "RetryPolicy",
+        "parse_retry_after",
+    ),
+    "._sse": (
+        "ServerSentEvent",
+        "SSEDecoder",
+        "encode_event",
+    ),
+    "._streams": (
+        "ChatCompletionStreamDecoder",
+        "CompletionStreamDecoder",
+        "TextGenerationStreamDecoder",
+        "ToolCallAccumulator",
+    ),
+    "._tasks": (
+        "chat_completion",
+        "feature_extraction",
+        "get_endpoint_info",
+        "health_check",
+        "text_generation",
+    ),
+    "._textgen_types": (
+        "TextGenerationOutput",
+        "TextGenerationOutputBestOfSequence",
+        "TextGenerationOutputDetails",
+        "TextGenerationOutputFinishReason",
+        "TextGenerationOutputPrefillToken",
+        "TextGenerationOutputToken",
+        "TextGenerationStreamOutput",
+        "TextGenerationStreamOutputStreamDetails",
+        "TextGenerationStreamOutputToken",
+        "parse_completion_as_text_generation",
+        "parse_text_generation",
+    ),
+}
 
 if TYPE_CHECKING:
     from ._types import _all
@@ -275,11 +411,19 @@ if TYPE_CHECKING:
 else:
     __all__ += [name for name in _TYPE_MODULES if name not in __all__]
 
+    _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
     def __getattr__(name: str) -> Any:
-        """A generated type, imported on first use (then a plain module attribute)."""
-        if name not in _TYPE_MODULES:
+        """A name of the core, imported on first use (then a plain module attribute)."""
+        module = _WHERE.get(name)
+        if module is not None:
+            import importlib
+
+            value = getattr(importlib.import_module(module, __name__), name)
+        elif name in _TYPE_MODULES:
+            value = _resolve_type(name)
+        else:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = _resolve_type(name)
         globals()[name] = value
         return value
 

@@ -15,8 +15,7 @@ from ._errors import UsageError, UsageTypeError
 from ._exchange import Runtime
 from ._http import SECRET_HEADERS, Headers, make_headers
 from ._ids import check_model_id, check_token, host_of, is_hf_host
-from ._providers import JOB_PROVIDERS, PROVIDERS
-from ._routing import Lookup
+from ._providers import JOB_PROVIDERS, PROVIDER_NAMES, provider
 from ._state import ClientState
 from ._version import __version__
 
@@ -27,6 +26,7 @@ else:
 
 __all__ = [
     "DEFAULT_ROUTER_URL",
+    "Lookup",
     "SUPPORTED_PROVIDERS",
     "ClientConfig",
     "Target",
@@ -38,7 +38,7 @@ __all__ = [
 DEFAULT_ROUTER_URL = "https://router.huggingface.co"
 DEFAULT_INFERENCE_ENDPOINT = "https://api-inference.huggingface.co"
 DEFAULT_HUB_URL = "https://huggingface.co"
-SUPPORTED_PROVIDERS = ("auto", "hf-inference", *sorted(PROVIDERS))
+SUPPORTED_PROVIDERS = ("auto", "hf-inference", *PROVIDER_NAMES)
 
 
 def is_url(value: str) -> bool:
@@ -110,6 +110,16 @@ class Target:
     transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A call whose URL needs the Hub's provider mapping of `model_id` first (resolved by the
+    flow: `inferwire.sansio._routing.provider_target`)."""
+
+    model_id: str
+    provider: str
+    task: str
+
+
 _OPENAI_ROUTES = {"text-generation": "/completions", "feature-extraction": "/embeddings"}
 """The tasks an OpenAI-style base URL (``.../v1``) serves, and their routes."""
 
@@ -154,19 +164,19 @@ class ClientConfig:
             raise _unsupported_provider(provider)
         return provider
 
-    def _provider_lookup(self, model_id: str, provider: str, task: str) -> Lookup:
+    def _provider_lookup(self, model_id: str, name: str, task: str) -> Lookup:
         """The provider route of `task` for `model_id`, checked now (before any I/O)."""
-        spec = PROVIDERS[provider]
+        spec = provider(name)
         if task not in spec.routes:
             served = ", ".join(sorted(spec.routes))
-            raise UsageError(f"provider {provider!r} does not serve {task!r} in this version "
+            raise UsageError(f"provider {name!r} does not serve {task!r} in this version "
                              f"(it serves: {served})", argument="provider")
         if spec.own_key_only and (not self.token or self.token.startswith("hf_")):
-            raise UsageError(f"provider {provider!r} needs its own API key (api_key=...), not "
+            raise UsageError(f"provider {name!r} needs its own API key (api_key=...), not "
                              "a Hugging Face token", argument="api_key")
         if not self.token:
-            self._require_token(f"provider {provider!r}")
-        return Lookup(model_id, provider, task)
+            self._require_token(f"provider {name!r}")
+        return Lookup(model_id, name, task)
 
     def _require_token(self, what: str) -> None:
         if not self.token:
@@ -187,7 +197,7 @@ class ClientConfig:
             return Target(chat_completion_url(chosen), "dummy", True)
         check_model_id(chosen, route_suffix=True)
         provider = self._provider_for_model_id()
-        if provider in PROVIDERS:
+        if provider in PROVIDER_NAMES:
             check_model_id(chosen)
             return self._provider_lookup(chosen, provider, "conversational")
         self._require_token("the Hugging Face router")
@@ -220,7 +230,7 @@ class ClientConfig:
             return Target(chosen, None, False)
         check_model_id(chosen)
         provider = self._provider_for_model_id()
-        if provider in PROVIDERS:
+        if provider in PROVIDER_NAMES:
             return self._provider_lookup(chosen, provider, task)
         self._require_token("the Hugging Face router")
         url = f"{self.router_url}/hf-inference/models/{quote(chosen)}"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._args import NUMBER, check_arg, encode_json, filter_none
-from ._config import ClientConfig
+from ._config import ClientConfig, Lookup
 from ._content import MAX_INPUT_SIZE, Blob
 from ._effects import Flow
 from ._errors import UsageError, UsageTypeError
@@ -44,7 +44,6 @@ from ._hf_outputs import (
     zero_shot_elements,
 )
 from ._http import Headers, Request
-from ._routing import Lookup
 
 if TYPE_CHECKING:
     from dataclasses import dataclass, field

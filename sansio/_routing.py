@@ -18,26 +18,16 @@ from ._effects import Flow
 from ._errors import MalformedResponseError, UsageError
 from ._exchange import send_request
 from ._http import Request
-from ._providers import PROVIDERS
+from ._providers import provider as provider_named
 
 if TYPE_CHECKING:
     from dataclasses import dataclass
 
-    from ._config import ClientConfig, Target
+    from ._config import ClientConfig, Lookup, Target
 else:
     from ._record import dataclass
 
-__all__ = ["Lookup", "MappingEntry", "parse_mapping", "provider_target"]
-
-
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """A call whose URL needs the Hub's provider mapping of `model_id` first."""
-
-    model_id: str
-    provider: str
-    task: str
-    payload_model: str | None = None
+__all__ = ["MappingEntry", "parse_mapping", "provider_target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +101,7 @@ def provider_target(config: ClientConfig, lookup: Lookup) -> Flow[Target]:
     """The `Target` of `lookup`: its provider's URL, and the model id that provider knows."""
     from ._config import Target
 
-    provider = PROVIDERS[lookup.provider]
+    provider = provider_named(lookup.provider)
     route = provider.routes[lookup.task]
     key = config.token or ""
     if provider.own_key_only:

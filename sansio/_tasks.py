@@ -21,13 +21,12 @@ from ._bodies import (
     text_stream_item,
 )
 from ._chat_types import ChatCompletionOutput, ChatCompletionStreamOutput, parse_chat_completion
-from ._config import ClientConfig, Target
+from ._config import ClientConfig, Lookup, Target
 from ._effects import Flow, Send, StreamDecoder, Streaming
 from ._embeddings import FloatArray, parse_hf_features, parse_openai_embeddings
 from ._errors import BadRequestError, UsageError
 from ._exchange import open_response, read_body, send_request
 from ._http import Request, Response, ResponseHead
-from ._routing import Lookup, provider_target
 from ._streams import (
     ChatCompletionStreamDecoder,
     CompletionStreamDecoder,
@@ -122,6 +121,8 @@ def _routed(config: ClientConfig, lookup: Lookup,
             build: Callable[[Target], Flow[Any]]) -> Flow[Any]:
     """Resolve `lookup` through the Hub's provider mapping, then run the flow `build` makes
     for the provider's target."""
+    from ._routing import provider_target  # only provider calls need it: kept out of imports
+
     target = yield from provider_target(config, lookup)
     return (yield from build(target))
 

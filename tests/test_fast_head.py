@@ -254,7 +254,7 @@ class _ScriptedStream:
         self.written: list[bytes] = []
         self.closed = False
 
-    async def read(self, timeout: float | None) -> bytes:
+    async def read(self, timeout: float | None, size: int = 65536) -> bytes:
         return self._current.pop(0) if self._current else b""
 
     async def write(self, data: bytes, timeout: float | None) -> None:

@@ -13,12 +13,13 @@ import pytest
 from inferwire.sansio._config import SUPPORTED_PROVIDERS, build_config
 from inferwire.sansio._errors import UsageError
 from inferwire.sansio._exchange import Runtime
-from inferwire.sansio._providers import JOB_PROVIDERS, PROVIDERS
+from inferwire.sansio._providers import JOB_PROVIDERS, PROVIDER_NAMES, provider
 from inferwire.sansio._routing import parse_mapping
 from inferwire.sansio._tasks import chat_completion, feature_extraction, text_generation
 
 from flowscript import Conversation
 
+PROVIDERS = {name: provider(name) for name in PROVIDER_NAMES}
 MESSAGES = [{"role": "user", "content": "Hi"}]
 MODEL = "meta-llama/Llama-3.3-70B-Instruct"
 CHAT_ANSWER = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant",

@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from inferwire.sansio._errors import UsageError
 
 __all__ = [
+    "LARGE_READ_SIZE",
     "READ_SIZE",
     "AsyncBackend",
     "AsyncNetworkStream",
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 READ_SIZE = 64 * 1024
+LARGE_READ_SIZE = 1 << 20
+"""The read size for the rest of a large body of known length (images, audio): fewer reads,
+each a scheduler round trip on trio, for the same bytes."""
 """How many bytes one socket read asks for."""
 
 _PAUSE_READING_AT = 4 * READ_SIZE
@@ -64,8 +68,9 @@ class TLSTimeout(StreamTimeout):
 class AsyncNetworkStream(Protocol):
     """One connected byte stream (TCP, or TLS over TCP)."""
 
-    async def read(self, timeout: float | None) -> bytes:
-        """The bytes available now, waiting up to `timeout` for some; ``b""`` at end of file."""
+    async def read(self, timeout: float | None, size: int = READ_SIZE) -> bytes:
+        """The bytes available now (at most about `size`: a hint for a large body known to
+        follow), waiting up to `timeout` for some; ``b""`` at end of file."""
         ...
 
     async def write(self, data: bytes, timeout: float | None) -> None:
@@ -209,7 +214,8 @@ class AsyncioStream(asyncio.Protocol):
 
     # AsyncNetworkStream ----------------------------------------------------------------------
 
-    async def read(self, timeout: float | None) -> bytes:
+    async def read(self, timeout: float | None, size: int = READ_SIZE) -> bytes:
+        # (`size` is moot here: the protocol already buffers what the loop read)
         pieces = self._pieces
         if not pieces:
             if self._eof:

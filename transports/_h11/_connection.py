@@ -32,7 +32,7 @@ from inferwire.sansio._errors import (
 )
 from inferwire.sansio._http import Request, ResponseHead
 
-from ._backends import AsyncNetworkStream, StreamTimeout
+from ._backends import LARGE_READ_SIZE, READ_SIZE, AsyncNetworkStream, StreamTimeout
 from ._chunked import ChunkedDecoder
 from ._wire import FastHead, RequestTemplate, parse_head
 
@@ -438,7 +438,8 @@ class HTTP11Connection:
         if data:
             self._pending = b""
         elif remaining:
-            data = await self._read_body(timeout)
+            data = await self._read_body(
+                timeout, min(remaining, LARGE_READ_SIZE) if remaining > READ_SIZE else READ_SIZE)
             if not data:
                 self._eof = self._dirty = True
                 raise IncompleteStreamError(
@@ -493,13 +494,13 @@ class HTTP11Connection:
             return part if type(part) is bytes else bytes(part)
         return b"".join(parts)
 
-    async def _read_body(self, timeout: float | None) -> bytes:
+    async def _read_body(self, timeout: float | None, size: int = READ_SIZE) -> bytes:
         by_deadline = False
         try:
             if self._deadline is None:
-                return await self.stream.read(timeout)
+                return await self.stream.read(timeout, size)
             wait, by_deadline = self._bounded(timeout)
-            return await self.stream.read(wait)
+            return await self.stream.read(wait, size)
         except (StreamTimeout, DeadlinePassed):
             self._dirty = True
             raise self._timed_out(

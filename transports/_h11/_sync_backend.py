@@ -50,13 +50,14 @@ class SyncStream:
             self._sock.settimeout(timeout)
             self._timeout = timeout
 
-    async def read(self, timeout: float | None) -> bytes:  # blocks: see the module doc
+    async def read(self, timeout: float | None,  # blocks: see the module doc
+                   size: int = READ_SIZE) -> bytes:
         if self._closed:
             raise ConnectionAbortedError("closed by the client")
         if timeout != self._timeout:
             self._set_timeout(timeout)
         try:
-            return self._sock.recv(READ_SIZE)
+            return self._sock.recv(size)
         except TimeoutError:
             raise StreamTimeout from None
 

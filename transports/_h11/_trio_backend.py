@@ -38,13 +38,14 @@ class TrioStream:
         tcp = stream.transport_stream if isinstance(stream, trio.SSLStream) else stream
         self._socket = tcp.socket
 
-    async def read(self, timeout: float | None) -> bytes:  # noqa: ASYNC109 - see module doc
+    async def read(self, timeout: float | None,  # noqa: ASYNC109 - see module doc
+                   size: int = READ_SIZE) -> bytes:
         try:
             if timeout is None:
-                data = await self._stream.receive_some(READ_SIZE)
+                data = await self._stream.receive_some(size)
             else:
                 with trio.CancelScope(deadline=trio.current_time() + timeout):
-                    data = await self._stream.receive_some(READ_SIZE)
+                    data = await self._stream.receive_some(size)
                     return data if type(data) is bytes else bytes(data)
                 raise StreamTimeout
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
