@@ -58,7 +58,8 @@ or Content-Length, keep-alive, extra headers and status.
 (for requests as well as replies).
 
 The code is organised by what it plays: ``_openai`` (chat, completions, embeddings), ``_tgi``,
-``_hf_tasks`` (feature extraction and every other hf-inference task), ``_replies`` (generic
+``_hf_tasks`` (feature extraction and every other hf-inference task's replies), ``_hf_play``
+(what the server answers when a model plays a task), ``_replies`` (generic
 replies), ``_server`` (`FakeInferenceServer`); this module is the public surface.
 
 Only the standard library is used: importing this module never imports httpx, h11 or trio.

@@ -11,7 +11,8 @@ from typing import Any, Literal, TypeAlias
 
 from ._common import _CREATED, DEFAULT_MODEL, DEFAULT_TOKENS, _tokens, _usage
 from ._fake_server import RecordedRequest, Reply, ServerCore, dumps
-from ._hf_tasks import HF_TASKS, fake_embedding, hf_features, task_reply
+from ._hf_play import HF_TASKS, task_reply
+from ._hf_tasks import fake_embedding, hf_features
 from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
 from ._replies import error, json_reply
 from ._tgi import tgi_generate, tgi_stream
