@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 else:
     from ._record import dataclass
 
-__all__ = ["MAX_INPUT_SIZE", "Blob", "blob_from_data_url", "data_url", "mime_from_name",
-           "sniff_mime"]
+__all__ = ["MAX_INPUT_SIZE", "Blob", "blob_from_data_url", "data_url", "is_http_url",
+           "mime_from_name", "sniff_mime"]
 
 MAX_INPUT_SIZE = 100 << 20
 """The largest binary input inferwire sends (100 MiB); a larger one is a `UsageError`."""
@@ -131,6 +131,11 @@ def data_url(blob: Blob, default: str = "application/octet-stream") -> str:
     """`blob` as a ``data:<mime>;base64,...`` URL."""
     mime = blob.with_mime(default).mime
     return f"data:{mime};base64,{base64.b64encode(blob.data).decode('ascii')}"
+
+
+def is_http_url(text: str) -> bool:
+    """Whether `text` is an ``http(s)://`` URL (any case of the scheme): content to fetch."""
+    return text[:8].lower().startswith(("http://", "https://"))
 
 
 def blob_from_data_url(url: str, argument: str) -> Blob:

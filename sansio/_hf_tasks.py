@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._args import NUMBER, check_arg, encode_json, filter_none
 from ._config import ClientConfig, Lookup
-from ._content import MAX_INPUT_SIZE, Blob
+from ._content import MAX_INPUT_SIZE, Blob, is_http_url
 from ._effects import Flow
 from ._errors import UsageError, UsageTypeError
 from ._exchange import send_request
@@ -237,7 +237,7 @@ def content_arg(method: str, name: str, value: Any) -> Content:
             raise UsageError(f"{method}(): {name} is {len(value.data)} bytes, more than the "
                              f"{MAX_INPUT_SIZE}-byte input limit", argument=name)
         return value
-    if isinstance(value, str) and _is_http(value):
+    if isinstance(value, str) and is_http_url(value):
         return value
     raise UsageTypeError(f"{method}(): {name} must be content (bytes or a URL), got "
                          f"{type(value).__name__}", argument=name)
@@ -275,9 +275,8 @@ def task_flow(
     parameters = filter_none({**params, **(extra or {})})
     if spec.hf_inference:
         target = config.task_target(model, spec.task)
-        if isinstance(target, Lookup):  # pragma: no cover - no provider routes these tasks yet
-            raise UsageError(f"{method}(): provider {target.provider!r} does not serve it in "
-                             "this version", argument="provider")
+        # (no provider has a route for these tasks yet: task_target refuses them first)
+        assert not isinstance(target, Lookup)
         url = target.url
     else:
         url = config.url_target(model, method)
@@ -328,17 +327,13 @@ def _accept(headers: Headers, accept: str | None) -> Headers:
 def _fetched(config: ClientConfig, inputs: Any) -> Flow[Any]:
     """`inputs` with its URL content (the input itself, or the ``image`` part of a "fields"
     task) fetched into a `Blob`."""
-    if isinstance(inputs, str) and _is_http(inputs):
+    if isinstance(inputs, str) and is_http_url(inputs):
         return (yield from _fetch(config, inputs))
-    if isinstance(inputs, dict) and isinstance(inputs.get("image"), str) and _is_http(
+    if isinstance(inputs, dict) and isinstance(inputs.get("image"), str) and is_http_url(
         inputs["image"]
     ):
         return {**inputs, "image": (yield from _fetch(config, inputs["image"]))}
     return inputs
-
-
-def _is_http(text: str) -> bool:
-    return text[:8].lower().startswith(("http://", "https://"))
 
 
 def _fetch(config: ClientConfig, url: str) -> Flow[Blob]:

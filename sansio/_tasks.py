@@ -197,11 +197,10 @@ def _chat_stream_flow(
 # -- text generation ---------------------------------------------------------------------
 
 
-def _completions_payload(prompt: str, target: Target, params: Mapping[str, Any],
-                         stream: bool) -> dict[str, Any]:
-    payload: dict[str, Any] = {"prompt": prompt}
-    if target.payload_model:
-        payload["model"] = target.payload_model
+def _completions_parameters(params: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """TGI's parameters under their OpenAI completions names; `UsageError` for one that has
+    none (`where` names the server or provider in the message)."""
+    out: dict[str, Any] = {}
     for name, value in params.items():
         if value is None or (name == "decoder_input_details" and not value):
             continue
@@ -209,10 +208,19 @@ def _completions_payload(prompt: str, target: Target, params: Mapping[str, Any],
         if openai_name is None:
             raise UsageError(
                 f"text_generation(): {name} has no equivalent in the OpenAI completions API "
-                f"that {target.url} speaks; drop it or use a TGI endpoint",
+                f"that {where} speaks; drop it or use a TGI endpoint",
                 argument=name,
             )
-        payload[openai_name] = value
+        out[openai_name] = value
+    return out
+
+
+def _completions_payload(prompt: str, target: Target, params: Mapping[str, Any],
+                         stream: bool) -> dict[str, Any]:
+    payload: dict[str, Any] = {"prompt": prompt}
+    if target.payload_model:
+        payload["model"] = target.payload_model
+    payload.update(_completions_parameters(params, target.url))
     payload["stream"] = stream
     return payload
 
@@ -258,7 +266,7 @@ def text_generation(
         return _text_flow(config, lambda: request, True, want_details)
 
     if isinstance(route, Lookup):
-        _completions_payload(prompt, Target(route.provider, None, True), params, bool(stream))
+        _completions_parameters(params, route.provider)  # refused now, before any I/O
         return _routed(config, route, openai_flow)
     target = route
     if target.openai_style:

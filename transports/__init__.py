@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .sansio._types import TYPE_MODULES as _TYPE_MODULES
-from .sansio._types import resolve as _resolve_type
 from .sansio._version import __version__
 
 if TYPE_CHECKING:
@@ -167,69 +166,9 @@ else:
     __all__ += [name for name in _TYPE_MODULES if name not in __all__]
 
 # Everything is imported on first use, so that ``import inferwire.sansio`` (which runs this
-# file first) stays cheap; `from inferwire import X` works as with eager imports.
-_LAZY = {
-    "ChatCompletionOutput": ".sansio._chat_types",
-    "ChatCompletionOutputComplete": ".sansio._chat_types",
-    "ChatCompletionOutputFunctionDefinition": ".sansio._chat_types",
-    "ChatCompletionOutputLogprob": ".sansio._chat_types",
-    "ChatCompletionOutputLogprobs": ".sansio._chat_types",
-    "ChatCompletionOutputMessage": ".sansio._chat_types",
-    "ChatCompletionOutputToolCall": ".sansio._chat_types",
-    "ChatCompletionOutputTopLogprob": ".sansio._chat_types",
-    "ChatCompletionOutputUsage": ".sansio._chat_types",
-    "ChatCompletionStreamOutput": ".sansio._chat_types",
-    "ChatCompletionStreamOutputChoice": ".sansio._chat_types",
-    "ChatCompletionStreamOutputDelta": ".sansio._chat_types",
-    "ChatCompletionStreamOutputDeltaToolCall": ".sansio._chat_types",
-    "ChatCompletionStreamOutputFunction": ".sansio._chat_types",
-    "ChatCompletionStreamOutputLogprob": ".sansio._chat_types",
-    "ChatCompletionStreamOutputLogprobs": ".sansio._chat_types",
-    "ChatCompletionStreamOutputTopLogprob": ".sansio._chat_types",
-    "ChatCompletionStreamOutputUsage": ".sansio._chat_types",
-    "FloatArray": ".sansio._embeddings",
-    "AuthenticationError": ".sansio._errors",
-    "BadRequestError": ".sansio._errors",
-    "ConnectError": ".sansio._errors",
-    "ConnectTimeoutError": ".sansio._errors",
-    "EventTooLargeError": ".sansio._errors",
-    "GenerationError": ".sansio._errors",
-    "HTTPStatusError": ".sansio._errors",
-    "IncompleteGenerationError": ".sansio._errors",
-    "IncompleteStreamError": ".sansio._errors",
-    "InferenceError": ".sansio._errors",
-    "InferenceTimeoutError": ".sansio._errors",
-    "InferenceWarning": ".sansio._errors",
-    "InStreamError": ".sansio._errors",
-    "MalformedResponseError": ".sansio._errors",
-    "NotFoundError": ".sansio._errors",
-    "OfflineModeError": ".sansio._errors",
-    "OverloadedError": ".sansio._errors",
-    "PermissionDeniedError": ".sansio._errors",
-    "ProxyError": ".sansio._errors",
-    "RateLimitError": ".sansio._errors",
-    "RedirectError": ".sansio._errors",
-    "RemoteProtocolError": ".sansio._errors",
-    "ResponseTooLargeError": ".sansio._errors",
-    "ServerError": ".sansio._errors",
-    "ServiceUnavailableError": ".sansio._errors",
-    "TLSError": ".sansio._errors",
-    "TransportError": ".sansio._errors",
-    "UnknownError": ".sansio._errors",
-    "UnprocessableEntityError": ".sansio._errors",
-    "UsageError": ".sansio._errors",
-    "UsageTypeError": ".sansio._errors",
-    "ValidationError": ".sansio._errors",
-    "RetryPolicy": ".sansio._retry",
-    "TextGenerationOutput": ".sansio._textgen_types",
-    "TextGenerationOutputBestOfSequence": ".sansio._textgen_types",
-    "TextGenerationOutputDetails": ".sansio._textgen_types",
-    "TextGenerationOutputFinishReason": ".sansio._textgen_types",
-    "TextGenerationOutputPrefillToken": ".sansio._textgen_types",
-    "TextGenerationOutputToken": ".sansio._textgen_types",
-    "TextGenerationStreamOutput": ".sansio._textgen_types",
-    "TextGenerationStreamOutputStreamDetails": ".sansio._textgen_types",
-    "TextGenerationStreamOutputToken": ".sansio._textgen_types",
+# file first) stays cheap: the clients from their modules, every other name from
+# `inferwire.sansio`, which knows where each of its names lives.
+_CLIENTS = {
     "InferenceClient": "._sync",
     "Stream": "._sync",
     "AsyncInferenceClient": "._async",
@@ -239,13 +178,13 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is not None:
-        import importlib
+    import importlib
 
+    module_name = _CLIENTS.get(name)
+    if module_name is not None:
         value = getattr(importlib.import_module(module_name, __name__), name)
-    elif name in _TYPE_MODULES:
-        value = _resolve_type(name)
+    elif name in __all__:
+        value = getattr(importlib.import_module(".sansio", __name__), name)
     else:
         raise AttributeError(f"module 'inferwire' has no attribute {name!r}")
     globals()[name] = value

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .sansio._content import MAX_INPUT_SIZE, Blob, blob_from_data_url
+from .sansio._content import MAX_INPUT_SIZE, Blob, blob_from_data_url, is_http_url
 from .sansio._errors import UsageError, UsageTypeError
 
 if TYPE_CHECKING:
@@ -116,10 +116,9 @@ def as_content(value: Any, argument: str, limit: int = MAX_INPUT_SIZE) -> Conten
             raise _too_large(argument, size, limit)
         return Blob(bytes(value))
     if isinstance(value, str):
-        lowered = value[:8].lower()
-        if lowered.startswith(("http://", "https://")):
+        if is_http_url(value):
             return value
-        if lowered.startswith("data:"):
+        if value[:5].lower() == "data:":
             blob = blob_from_data_url(value, argument)
             if len(blob.data) > limit:
                 raise _too_large(argument, len(blob.data), limit)
