@@ -141,11 +141,22 @@ class ClientConfig:
     hub_url: str = DEFAULT_HUB_URL
     token_implicit: bool = False
     state: ClientState = field(default_factory=ClientState)
+    #: providers' API roots replaced by name (a fake provider in tests)
+    provider_urls: Mapping[str, str] = field(default_factory=dict)
+    #: the longest a call waits on a provider's job, in seconds (None: no bound)
+    job_timeout: float | None = 600.0
 
     def __repr__(self) -> str:
         token = "None" if self.token is None else "'***'"
         return (f"ClientConfig(model={self.model!r}, provider={self.provider!r}, token={token}, "
                 f"headers={[k for k, _ in self.headers]!r})")
+
+    def with_provider(self, provider: str) -> ClientConfig:
+        """This configuration with `provider` chosen (``auto`` resolved by the Hub's
+        mapping); the client's state stays shared."""
+        values = {name: getattr(self, name) for name in type(self).__slots__}
+        values["provider"] = provider
+        return ClientConfig(**values)
 
     # -- targets ---------------------------------------------------------------------------
 
@@ -207,8 +218,10 @@ class ClientConfig:
             return Target(url, chosen, True)
         return Target(f"{self.router_url}/v1/chat/completions", chosen, True)
 
-    def task_target(self, model: str | None, task: str) -> Target | Lookup:
-        """URL and API shape for a non-chat task (text-generation, feature-extraction)."""
+    def task_target(self, model: str | None, task: str, *, hf_inference: bool = True
+                    ) -> Target | Lookup:
+        """URL and API shape for a non-chat task; a `Lookup` when the Hub's provider mapping
+        decides (a named provider, or ``auto`` for a model id)."""
         # A client-level URL stays the destination when the method names a model (not a URL):
         # the name then travels in the payload, as for chat (huggingface_hub would instead send
         # the call to the Hub router, away from the server the client was made for).
@@ -233,22 +246,19 @@ class ClientConfig:
         if provider in PROVIDER_NAMES:
             return self._provider_lookup(chosen, provider, task)
         self._require_token("the Hugging Face router")
+        if not hf_inference and provider == "hf-inference":
+            raise UsageError(
+                f"hf-inference does not serve {task!r}: pass a provider that does, or the "
+                f"URL of a server that serves it (model= or base_url=); got {chosen!r}",
+                argument="provider")
+        if provider == "auto":
+            # The Hub's mapping of the model says which provider serves the task: resolved
+            # in the flow (`inferwire.sansio._routing.auto_provider`), then called again.
+            return Lookup(chosen, "auto", task)
         url = f"{self.router_url}/hf-inference/models/{quote(chosen)}"
         if task in ("feature-extraction", "sentence-similarity"):
             url += f"/pipeline/{task}"
         return Target(url, None, False)
-
-    def url_target(self, model: str | None, method: str) -> str:
-        """The URL of a task that no provider of this version serves (text-to-video,
-        image-to-video): only an explicit URL (an Inference Endpoint, a local server) works."""
-        chosen = self.model if self.model and is_url(self.model) else self._model_for(model)
-        if not is_url(chosen):
-            raise UsageError(
-                f"{method}() has no hf-inference shape: pass the URL of a server that serves "
-                f"it (model= or base_url=); got the model id {chosen!r}",
-                argument="model",
-            )
-        return chosen
 
     @property
     def user_agent(self) -> str:
@@ -337,6 +347,9 @@ def build_config(
     max_event_size: int = 8 << 20,
     inference_endpoint: str | None = None,
     hub_url: str | None = None,
+    router_url: str | None = None,
+    provider_urls: Mapping[str, str] | None = None,
+    job_timeout: float | None = 600.0,
 ) -> ClientConfig:
     """Validate the client constructor's arguments (huggingface_hub's rules) into a config.
 
@@ -388,5 +401,8 @@ def build_config(
         max_event_size=max_event_size,
         inference_endpoint=(inference_endpoint or DEFAULT_INFERENCE_ENDPOINT).rstrip("/"),
         hub_url=(hub_url or DEFAULT_HUB_URL).rstrip("/"),
+        router_url=(router_url or DEFAULT_ROUTER_URL).rstrip("/"),
         token_implicit=implicit,
+        provider_urls=dict(provider_urls or {}),
+        job_timeout=job_timeout,
     )

@@ -15,13 +15,19 @@ so the same `except` clauses work on every transport.
     │   └── IncompleteStreamError                   the body ended in the middle of the stream
     ├── HTTPStatusError                         a non-2xx status (server message, request id)
     │   ├── BadRequestError (also ValueError)       400
+    │   │   └── ContextLengthError                      the input is longer than the model takes
     │   ├── AuthenticationError                     401
+    │   ├── PaymentRequiredError                    402: out of credits
     │   ├── PermissionDeniedError                   403
     │   ├── NotFoundError                           404
     │   ├── UnprocessableEntityError                422
     │   ├── RateLimitError                          429
     │   └── ServerError                             5xx
     │       └── ServiceUnavailableError                 503
+    ├── JobError                                a provider's job gave no result (its job id)
+    │   ├── JobFailedError                          the provider reports the job failed
+    │   ├── JobCanceledError                        the job was canceled at the provider
+    │   └── JobTimeoutError (also InferenceTimeoutError)  still pending at the maximum wait
     ├── InStreamError                           an error object sent inside a stream
     │   ├── ValidationError, GenerationError, OverloadedError, IncompleteGenerationError
     │   └── UnknownError
@@ -44,6 +50,7 @@ __all__ = [
     "BadRequestError",
     "ConnectError",
     "ConnectTimeoutError",
+    "ContextLengthError",
     "EventTooLargeError",
     "GenerationError",
     "HTTPStatusError",
@@ -53,10 +60,15 @@ __all__ = [
     "InferenceError",
     "InferenceTimeoutError",
     "InferenceWarning",
+    "JobCanceledError",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
     "MalformedResponseError",
     "NotFoundError",
     "OfflineModeError",
     "OverloadedError",
+    "PaymentRequiredError",
     "PermissionDeniedError",
     "ProxyError",
     "RateLimitError",
@@ -165,7 +177,13 @@ class HTTPStatusError(InferenceError):
 
     `server_message` is the message the server put in its body (JSON `error`/`message`/`detail`
     fields, or the text of a non-JSON body); `request_id` comes from the usual request-id headers.
+    `provider` names the inference provider that answered, when known (a provider call, or
+    the router's ``x-inference-provider`` header); `code` is a stable name for errors worth
+    telling apart: ``"payment_required"`` (402), ``"context_length_exceeded"``, else the
+    server's error type if it sent one.
     """
+
+    provider: str | None = None
 
     def __init__(
         self,
@@ -188,10 +206,28 @@ class HTTPStatusError(InferenceError):
         self.request = request
         self.head = head
         self.error_type = error_type
+        self.code = error_type
+        if head is not None:
+            self.provider = head.header("x-inference-provider") or None
+
+    @property
+    def retry_after(self) -> str | None:
+        """The response's ``Retry-After`` header (seconds or an HTTP date), if any."""
+        return self.head.header("retry-after") if self.head is not None else None
 
 
 class BadRequestError(HTTPStatusError, ValueError):
     """HTTP 400."""
+
+
+class ContextLengthError(BadRequestError):
+    """A 400 (or 413) whose message says the input does not fit the model's context: shorten
+    the prompt or lower ``max_tokens``. Other statuses with such a message keep their class
+    and get ``code == "context_length_exceeded"``."""
+
+
+class PaymentRequiredError(HTTPStatusError):
+    """HTTP 402: the account is out of credits (Inference Providers' billing)."""
 
 
 class AuthenticationError(HTTPStatusError):
@@ -225,6 +261,7 @@ class ServiceUnavailableError(ServerError):
 _STATUS_CLASSES: dict[int, type[HTTPStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    402: PaymentRequiredError,
     403: PermissionDeniedError,
     404: NotFoundError,
     422: UnprocessableEntityError,
@@ -248,6 +285,9 @@ def http_status_error(
         # TGI's typed errors (`error_type: validation`...) are catchable by their kind, as in
         # huggingface_hub, and by their status.
         cls = _TYPED_STATUS_CLASSES[cls, error_type]
+    context = status in _CONTEXT_STATUSES and _says_context_length(server_message or "")
+    if context and (cls is BadRequestError or status == 413):
+        cls = ContextLengthError
     reason = f" {head.reason}" if head.reason else ""
     lines = [f"{status}{reason} from {head.request.method} {head.request.url}"]
     if request_id:
@@ -256,7 +296,7 @@ def http_status_error(
         lines.append(server_message)
     elif body:
         lines.append(f"body: {snippet(body)!r}")
-    return cls(
+    error = cls(
         "\n".join(lines),
         status=status,
         server_message=server_message,
@@ -266,6 +306,22 @@ def http_status_error(
         head=head,
         error_type=error_type,
     )
+    if status == 402:
+        error.code = "payment_required"
+    elif context:
+        error.code = "context_length_exceeded"
+    return error
+
+
+_CONTEXT_STATUSES = frozenset({400, 413, 422})
+_CONTEXT_WORDS = ("context length", "context window", "context_length", "maximum context",
+                  "prompt is too long", "too many tokens", "tokens + `max_new_tokens`",
+                  "input is too long", "exceeds the model")
+
+
+def _says_context_length(message: str) -> bool:
+    lowered = message.lower()
+    return any(word in lowered for word in _CONTEXT_WORDS)
 
 
 class InStreamError(InferenceError):
@@ -335,6 +391,29 @@ def in_stream_error(error: Any, error_type: Any = None) -> InStreamError:
     return cls(str(message), error_type=kind, payload=error)
 
 
+class JobError(InferenceError):
+    """A provider's long-running job (a queue request, a prediction, a video task) ended
+    without a result. `provider`, `job_id` and `status` (the provider's own word) say which
+    job and how; `detail` is the provider's message, if any."""
+
+    def __init__(self, message: str, *, provider: str, job_id: str | None,
+                 status: str | None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.job_id = job_id
+        self.status = status
+        self.detail = detail
+
+
+class JobFailedError(JobError):
+    """The provider reports that the job failed (or answered a status inferwire does not
+    know, which it cannot wait on)."""
+
+
+class JobCanceledError(JobError):
+    """The job was canceled at the provider."""
+
+
 class TransportError(InferenceError):
     """The connection failed (refused, reset, TLS failure, closed early)."""
 
@@ -357,3 +436,8 @@ class InferenceTimeoutError(TransportError, TimeoutError):
 
 class ConnectTimeoutError(ConnectError, InferenceTimeoutError):
     """The connect timeout expired: a timeout, and like every connect failure safe to retry."""
+
+
+class JobTimeoutError(JobError, InferenceTimeoutError):
+    """The job was still pending when the client's maximum wait for jobs ran out
+    (``job_timeout``); it may still finish at the provider."""

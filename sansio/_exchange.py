@@ -59,6 +59,7 @@ class Runtime:
 
     Transports pass ``time.time``, ``random.random`` and a function that emits warnings;
     tests pass fixed functions. `now` is used only to resolve HTTP-date `Retry-After` values.
+    `progress` is told how a provider's long-running job is doing.
     `offline` is ``HF_HUB_OFFLINE``; `hf_hosts` are hosts that count as Hugging Face besides
     the usual ones (a configured router or Hub endpoint). `body_limit` bounds a success body
     after decompression (the client's ``max_response_size``).
@@ -71,6 +72,8 @@ class Runtime:
     offline: bool = False
     hf_hosts: tuple[str, ...] = ()
     body_limit: int = DEFAULT_BODY_LIMIT
+    #: told a `JobProgress` after each poll of a provider's job
+    progress: Callable[[Any], None] = _ignore
 
     def check_online(self, request: Request) -> None:
         """Raise `OfflineModeError` if offline mode forbids sending `request`."""

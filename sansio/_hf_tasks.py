@@ -273,14 +273,32 @@ def task_flow(
         raise UsageTypeError(f"{method}(): extra_body must be a dict, got "
                              f"{type(extra).__name__}", argument="extra_body")
     parameters = filter_none({**params, **(extra or {})})
-    if spec.hf_inference:
-        target = config.task_target(model, spec.task)
-        # (no provider has a route for these tasks yet: task_target refuses them first)
-        assert not isinstance(target, Lookup)
-        url = target.url
-    else:
-        url = config.url_target(model, method)
-    return _run(config, spec, url, inputs, parameters)
+    target = config.task_target(model, spec.task, hf_inference=spec.hf_inference)
+    if isinstance(target, Lookup):
+        return _provider_flow(config, spec, target, inputs, parameters, model=model)
+    return _run(config, spec, target.url, inputs, parameters)
+
+
+def _provider_flow(config: ClientConfig, spec: TaskSpec, lookup: Lookup, inputs: Any,
+                   parameters: dict[str, Any], *, model: str | None) -> Flow[Any]:
+    """A task at a provider: ``auto`` first chooses one from the Hub's mapping."""
+    from ._providers._call import ProviderCall
+    from ._routing import auto_provider, resolve
+
+    if lookup.provider == "auto":
+        name = yield from auto_provider(config, lookup.model_id, lookup.task,
+                                        hf_inference=spec.hf_inference)
+        config = config.with_provider(name)
+        target = config.task_target(model, spec.task, hf_inference=spec.hf_inference)
+        if not isinstance(target, Lookup):
+            return (yield from _run(config, spec, target.url, inputs, parameters))
+        lookup = target
+    where = yield from resolve(config, lookup)
+    flow = where.route.flow
+    assert flow is not None  # (every provider route of an hf task has its flow)
+    call = ProviderCall(config, where.provider, lookup.task, where.url, where.root,
+                        where.via_router, where.provider_id, where.entry, inputs, parameters)
+    return (yield from flow(call))
 
 
 _KINDS: Mapping[str, Callable[[str, str, Any], Any]] = {

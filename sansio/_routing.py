@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from dataclasses import dataclass
 
     from ._config import ClientConfig, Lookup, Target
+    from ._providers._base import Provider, Route
 else:
     from ._record import dataclass
 
-__all__ = ["MappingEntry", "parse_mapping", "provider_target"]
+__all__ = ["MappingEntry", "Resolved", "auto_provider", "parse_mapping", "provider_target",
+           "resolve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class MappingEntry:
     status: str | None
     adapter: str | None = None
     adapter_weights_path: str | None = None
+    #: The Hub model id this entry is for.
+    model_id: str = ""
 
 
 def parse_mapping(body: bytes, model_id: str) -> dict[str, MappingEntry]:
@@ -73,7 +77,7 @@ def parse_mapping(body: bytes, model_id: str) -> dict[str, MappingEntry]:
         if not isinstance(provider_id, str):
             continue
         out[name] = MappingEntry(name, provider_id, item.get("task"), item.get("status"),
-                                 item.get("adapter"), item.get("adapterWeightsPath"))
+                                 item.get("adapter"), item.get("adapterWeightsPath"), model_id)
     return out
 
 
@@ -97,36 +101,95 @@ def _mapping(config: ClientConfig, model_id: str) -> Flow[dict[str, MappingEntry
     return mapping
 
 
-def provider_target(config: ClientConfig, lookup: Lookup) -> Flow[Target]:
-    """The `Target` of `lookup`: its provider's URL, and the model id that provider knows."""
-    from ._config import Target
+def _checked_entry(config: ClientConfig, mapping: dict[str, MappingEntry], model_id: str,
+                   name: str, task: str) -> MappingEntry:
+    entry = mapping.get(name)
+    if entry is None:
+        served = ", ".join(sorted(mapping)) or "none"
+        raise UsageError(
+            f"model {model_id!r} is not served by provider {name!r} "
+            f"(the Hub lists: {served})", argument="provider")
+    if entry.task is not None and entry.task != task:
+        raise UsageError(
+            f"model {model_id!r} is served by {name!r} for the task "
+            f"{entry.task!r}, not {task!r}", argument="model")
+    if entry.status == "staging":
+        config.runtime.warn(f"model {model_id!r} is in staging mode on provider "
+                            f"{name!r}: meant for tests, not production")
+    elif entry.status == "error":
+        config.runtime.warn(f"model {model_id!r} on provider {name!r}: the "
+                            "latest automated health check did not complete")
+    return entry
 
+
+def auto_provider(config: ClientConfig, model_id: str, task: str, *,
+                  hf_inference: bool = True) -> Flow[str]:
+    """``provider="auto"`` for a task other than chat: the first provider of the Hub's
+    mapping of `model_id` (the user's order of preference) that serves `task` and that
+    this version knows (``hf-inference`` too, where it serves the task: `hf_inference`);
+    providers it does not know are skipped."""
+    from ._providers import PROVIDER_NAMES
+
+    mapping = yield from _mapping(config, model_id)
+    for name, entry in mapping.items():
+        if entry.task is not None and entry.task != task:
+            continue
+        if name == "hf-inference":
+            if hf_inference:
+                return name
+            continue
+        if name in PROVIDER_NAMES and task in provider_named(name).routes:
+            return name
+    found = ", ".join(f"{name} ({entry.task})" for name, entry in mapping.items()) or "none"
+    raise UsageError(
+        f"no provider known to inferwire serves the task {task!r} for model {model_id!r} "
+        f"(the Hub lists: {found}); pass provider= or the URL of a server", argument="model")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where a provider call goes, once the Hub's mapping is known."""
+
+    provider: Provider
+    route: Route
+    provider_id: str
+    entry: MappingEntry | None
+    root: str
+    via_router: bool
+
+    @property
+    def url(self) -> str:
+        """The route's URL."""
+        return self.root + self.route.path_for(self.provider_id)
+
+
+def resolve(config: ClientConfig, lookup: Lookup) -> Flow[Resolved]:
+    """Resolve `lookup`: the provider's id of the model (the Hub's mapping, unless the
+    provider takes names as given), and the API root (the router for a Hugging Face token,
+    else the provider's own)."""
     provider = provider_named(lookup.provider)
     route = provider.routes[lookup.task]
-    key = config.token or ""
-    if provider.own_key_only:
+    entry = None
+    if not provider.mapped or provider.own_key_only:
         provider_id = lookup.model_id
     else:
         mapping = yield from _mapping(config, lookup.model_id)
-        entry = mapping.get(provider.name)
-        if entry is None:
-            served = ", ".join(sorted(mapping)) or "none"
-            raise UsageError(
-                f"model {lookup.model_id!r} is not served by provider {provider.name!r} "
-                f"(the Hub lists: {served})", argument="provider")
-        if entry.task is not None and entry.task != lookup.task:
-            raise UsageError(
-                f"model {lookup.model_id!r} is served by {provider.name!r} for the task "
-                f"{entry.task!r}, not {lookup.task!r}", argument="model")
-        if entry.status == "staging":
-            config.runtime.warn(f"model {lookup.model_id!r} is in staging mode on provider "
-                                f"{provider.name!r}: meant for tests, not production")
-        elif entry.status == "error":
-            config.runtime.warn(f"model {lookup.model_id!r} on provider {provider.name!r}: the "
-                                "latest automated health check did not complete")
+        entry = _checked_entry(config, mapping, lookup.model_id, provider.name, lookup.task)
         provider_id = entry.provider_id
-    if key.startswith("hf_") and not provider.own_key_only:
-        url = f"{config.router_url}/{provider.name}{route.path}"
+    key = config.token or ""
+    via_router = key.startswith("hf_") and not provider.own_key_only
+    if via_router:
+        root = f"{config.router_url}/{provider.name}"
     else:
-        url = provider.base_url + route.path
-    return Target(url, provider_id, True, provider.headers, route.payload)
+        root = config.provider_urls.get(provider.name) or provider.base_url
+    return Resolved(provider, route, provider_id, entry, root, via_router)
+
+
+def provider_target(config: ClientConfig, lookup: Lookup) -> Flow[Target]:
+    """The `Target` of `lookup` (an OpenAI-shaped task): its provider's URL, and the model
+    id that provider knows."""
+    from ._config import Target
+
+    where = yield from resolve(config, lookup)
+    return Target(where.url, where.provider_id, True, where.provider.headers,
+                  where.route.payload)

@@ -127,6 +127,16 @@ def _routed(config: ClientConfig, lookup: Lookup,
     return (yield from build(target))
 
 
+def _auto(config: ClientConfig, lookup: Lookup,
+          again: Callable[[ClientConfig], Flow[Any]]) -> Flow[Any]:
+    """``provider="auto"``: choose the provider from the Hub's mapping, then run the flow
+    `again` makes for the configuration with that provider."""
+    from ._routing import auto_provider
+
+    name = yield from auto_provider(config, lookup.model_id, lookup.task)
+    return (yield from again(config.with_provider(name)))
+
+
 # -- chat completion ---------------------------------------------------------------------
 
 
@@ -257,6 +267,9 @@ def text_generation(
         )
     want_details = bool(details)
     route = config.task_target(model, "text-generation")
+    if isinstance(route, Lookup) and route.provider == "auto":
+        return _auto(config, route, lambda chosen: text_generation(
+            chosen, prompt, model=model, details=details, stream=stream, params=params))
 
     def openai_flow(target: Target) -> Flow[Any]:
         payload = _completions_payload(prompt, target, params, bool(stream))
@@ -381,6 +394,11 @@ def feature_extraction(
         raise UsageError(f"{task}(): encoding_format must be 'float' or 'base64'",
                          argument="encoding_format")
     route = config.task_target(model, "feature-extraction")
+    if isinstance(route, Lookup) and route.provider == "auto":
+        return _auto(config, route, lambda chosen: feature_extraction(
+            chosen, text, model=model, normalize=normalize, prompt_name=prompt_name,
+            truncate=truncate, truncation_direction=truncation_direction,
+            dimensions=dimensions, encoding_format=encoding_format))
     options = {"normalize": normalize, "prompt_name": prompt_name, "truncate": truncate,
                "truncation_direction": truncation_direction}
     openai_style = isinstance(route, Lookup) or route.openai_style

@@ -25,7 +25,7 @@ from inferwire.sansio._hf_tasks import TASKS, task_flow
 
 from flowscript import Conversation
 
-HF = build_config(token="hf_test")
+HF = build_config(token="hf_test", provider="hf-inference")
 ROUTER = "https://router.huggingface.co/hf-inference/models"
 ENDPOINT = build_config(base_url="http://127.0.0.1:9000", token="hf_test")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
@@ -239,7 +239,7 @@ def test_an_openai_style_url_serves_other_tasks_as_an_endpoint() -> None:
 @pytest.mark.parametrize("method", ["text_to_video", "image_to_video"])
 def test_video_tasks_need_a_url(method: str) -> None:
     inputs = "a cat" if method == "text_to_video" else IMAGE
-    with pytest.raises(UsageError, match="no hf-inference shape"):
+    with pytest.raises(UsageError, match="hf-inference does not serve"):
         task_flow(HF, method, inputs, model="some/model", params={})
     conversation = Conversation(task_flow(ENDPOINT, method, inputs, model=None,
                                           params={"num_frames": 8}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -35,6 +35,8 @@ from .sansio._slicing import BodySlicer
 if TYPE_CHECKING:
     from os import PathLike
     from ssl import SSLContext
+
+    from .sansio._providers._jobs import JobProgress
 
 
 __all__ = ["AsyncInferenceClient", "AsyncStream", "TrioInferenceClient", "current_async_library"]
@@ -207,12 +209,15 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
         verify: bool | str | PathLike[str] | SSLContext = True,
         proxy: str | None = None,
         trust_env: bool = True,
+        job_timeout: float | None = 600.0,
+        on_job_progress: Callable[[JobProgress], None] | None = None,
         async_library: Literal["asyncio", "trio"] | None = None,
     ) -> None:
         self._config = client_config(
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
             headers=headers, cookies=cookies, bill_to=bill_to, max_retries=max_retries,
-            max_response_size=max_response_size,
+            max_response_size=max_response_size, job_timeout=job_timeout,
+            on_job_progress=on_job_progress,
         )
         self._options = ClientOptions.build(timeout=timeout, deadline=deadline, verify=verify,
                                             proxy=proxy, trust_env=trust_env)

@@ -6,7 +6,7 @@ import os
 import random
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,6 +91,8 @@ def client_config(
     bill_to: str | None,
     max_retries: int | RetryPolicy,
     max_response_size: int = DEFAULT_BODY_LIMIT,
+    job_timeout: float | None = 600.0,
+    on_job_progress: Callable[[Any], None] | None = None,
 ) -> ClientConfig:
     """The client's configuration from its arguments and the environment (the implicit token,
     ``HF_HUB_OFFLINE``, ``HF_INFERENCE_ENDPOINT``, ``HF_ENDPOINT``), with the clock, jitter and
@@ -102,14 +104,20 @@ def client_config(
     else:
         policy = RetryPolicy(max_retries=max_retries)
     endpoint = os.environ.get("HF_INFERENCE_ENDPOINT") or None
-    hf_hosts = (host_of(endpoint),) if endpoint else ()
+    # Configured Hugging Face endpoints count as Hugging Face (an implicit token goes there).
+    hf_hosts = tuple(host_of(url) for url in (endpoint, os.environ.get("HF_ENDPOINT"),
+                                               os.environ.get("INFERWIRE_ROUTER_URL")) if url)
     if isinstance(max_response_size, bool) or not isinstance(max_response_size, int) or (
             max_response_size <= 0):
         raise UsageTypeError(f"max_response_size must be a positive number of bytes, got "
                              f"{max_response_size!r}", argument="max_response_size")
+    if on_job_progress is not None and not callable(on_job_progress):
+        raise UsageTypeError("on_job_progress must be a callable taking a JobProgress",
+                             argument="on_job_progress")
     runtime = Runtime(retry=policy, now=time.time, jitter=random.random, warn=_warn,
                       offline=_env_true("HF_HUB_OFFLINE"), hf_hosts=hf_hosts,
-                      body_limit=max_response_size)
+                      body_limit=max_response_size,
+                      progress=job_progress_reporter(on_job_progress))
     config = build_config(
         model=model,
         base_url=base_url,
@@ -123,6 +131,9 @@ def client_config(
         runtime=runtime,
         inference_endpoint=endpoint,
         hub_url=os.environ.get("HF_ENDPOINT") or None,
+        router_url=os.environ.get("INFERWIRE_ROUTER_URL") or None,
+        provider_urls=_provider_urls(os.environ.get("INFERWIRE_PROVIDER_URLS")),
+        job_timeout=validate_timeout(job_timeout, "job_timeout"),
     )
     user_bill_to = dict(config.headers).get("x-hf-bill-to")
     if bill_to is not None and user_bill_to is not None and user_bill_to != config.bill_to:
@@ -131,6 +142,35 @@ def client_config(
         _warn("bill_to only works with a Hugging Face token (hf_...): the router ignores it "
               "for other keys")
     return config
+
+
+def job_progress_reporter(callback: Callable[[Any], None] | None) -> Callable[[Any], None]:
+    """The runtime's job-progress hook: one INFO log line per poll (logger ``inferwire``),
+    then the user's `callback`."""
+    from ._observe import logger
+
+    def report(progress: Any) -> None:
+        logger.info("%s job %s: %s (poll %d, %.1fs)", progress.provider, progress.job_id,
+                    progress.status, progress.polls, progress.waited)
+        if callback is not None:
+            callback(progress)
+
+    return report
+
+
+def _provider_urls(value: str | None) -> dict[str, str]:
+    """``INFERWIRE_PROVIDER_URLS`` (``name=url,name=url``): providers' API roots replaced,
+    e.g. by a fake provider in tests."""
+    urls: dict[str, str] = {}
+    for item in (value or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, url = item.partition("=")
+        if not sep or not url.strip().startswith(("http://", "https://")):
+            raise UsageError(f"INFERWIRE_PROVIDER_URLS: expected name=http(s)://..., got "
+                             f"{item.strip()!r}", argument="INFERWIRE_PROVIDER_URLS")
+        urls[name.strip()] = url.strip().rstrip("/")
+    return urls
 
 
 def validate_timeout(timeout: float | None, name: str = "timeout") -> float | None:

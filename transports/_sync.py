@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     from ssl import SSLContext
 
     import httpx
+
+    from .sansio._providers._jobs import JobProgress
 
 __all__ = ["InferenceClient", "Stream"]
 
@@ -295,12 +297,15 @@ class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, ClientProperties):
         verify: bool | str | PathLike[str] | SSLContext = True,
         proxy: str | None = None,
         trust_env: bool = True,
+        job_timeout: float | None = 600.0,
+        on_job_progress: Callable[[JobProgress], None] | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         self._config = client_config(
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
             headers=headers, cookies=cookies, bill_to=bill_to, max_retries=max_retries,
-            max_response_size=max_response_size,
+            max_response_size=max_response_size, job_timeout=job_timeout,
+            on_job_progress=on_job_progress,
         )
         self._options = ClientOptions.build(timeout=timeout, deadline=deadline, verify=verify,
                                             proxy=proxy, trust_env=trust_env)

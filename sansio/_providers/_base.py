@@ -13,20 +13,39 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dataclasses import dataclass, field
+
+    from inferwire.sansio._effects import Flow
+
+    from ._call import ProviderCall
 else:
     from inferwire.sansio._record import dataclass, field
 
-__all__ = ["Provider", "Route", "json_object_schema", "json_schema_schema"]
+__all__ = ["Provider", "Route", "TaskFlow", "json_object_schema", "json_schema_schema"]
 
 PayloadTransform = Callable[[dict[str, Any]], dict[str, Any]]
+TaskFlow = Callable[["ProviderCall"], "Flow[Any]"]
+"""A provider's flow for one non-OpenAI task: builds its request(s) from the call, performs
+them through the call's helpers (polling a job if need be) and returns the task's result."""
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a task goes at a provider, and how its payload differs (None: as built)."""
+    """Where a task goes at a provider, and how its payload differs (None: as built).
 
-    path: str
+    `path` may hold ``{id}``, the model's id at the provider (``/v3/hf/{id}``); a callable
+    `path` gets that id and returns the path. Tasks with the OpenAI request shape (chat,
+    completions, embeddings) set `payload`; every other task sets `flow`.
+    """
+
+    path: str | Callable[[str], str]
     payload: PayloadTransform | None = None
+    flow: TaskFlow | None = None
+
+    def path_for(self, provider_id: str) -> str:
+        """The route's path for the model known to the provider as `provider_id`."""
+        if callable(self.path):
+            return self.path(provider_id)
+        return self.path.replace("{id}", provider_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +55,9 @@ class Provider:
     `routes` maps a task id (``conversational``, ``text-generation``, ``feature-extraction``)
     to its `Route`. `headers` are sent on every call. With `own_key_only` the provider takes
     its own key only (never a Hugging Face token, never the router); with `mapped` False the
-    model name is sent as given (no Hub mapping).
+    model name is sent as given (no Hub mapping). `auth_scheme` is how the key goes in the
+    ``Authorization`` header of direct calls (fal-ai's ``Key``; the router always takes
+    ``Bearer``). `hosts` are the provider's other API roots by name (fal-ai's queue).
     """
 
     name: str
@@ -45,7 +66,8 @@ class Provider:
     headers: tuple[tuple[str, str], ...] = ()
     own_key_only: bool = False
     mapped: bool = True
-    jobs: Mapping[str, str] = field(default_factory=dict)
+    auth_scheme: str = "Bearer"
+    hosts: Mapping[str, str] = field(default_factory=dict)
 
 
 def _schema(response_format: Any) -> Any:
