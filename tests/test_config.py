@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inferwire.sansio._config import ClientConfig, build_config, chat_completion_url
+from inferwire.sansio._config import ClientConfig, Target, build_config, chat_completion_url
 from inferwire.sansio._errors import UsageError
 
 

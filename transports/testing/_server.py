@@ -16,9 +16,14 @@ from ._hf_tasks import fake_embedding, hf_features
 from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
 from ._replies import error, json_reply
 from ._tgi import tgi_generate, tgi_stream
+from .plays import JobPlay, make_play
 
 ReplyFactory: TypeAlias = Callable[[RecordedRequest], "Reply | None"]
 """A function of the request that returns the reply, or None to fall through."""
+
+ProviderPlay: TypeAlias = Callable[[RecordedRequest, str], "Reply | None"]
+"""A provider's play: the request and its path under ``/{provider}``, to a reply (None:
+the default routes answer, e.g. an OpenAI-compatible chat route)."""
 
 ReplySource: TypeAlias = "Reply | ReplyFactory"
 """What `FakeInferenceServer.enqueue` and `FakeInferenceServer.route` accept."""
@@ -106,6 +111,7 @@ class FakeInferenceServer:
         self._routes: dict[tuple[str, str], list[list[Any]]] = {}
         self._persistent: dict[tuple[str, str], ReplySource] = {}
         self._script_lock = threading.Lock()
+        self._providers: dict[str, ProviderPlay] = {}
         for model_id, task in (tasks or {}).items():
             self.serve_task(model_id, task)
 
@@ -278,6 +284,34 @@ class FakeInferenceServer:
         with self._script_lock:
             self._tasks[model.strip("/")] = _check_task(task)
 
+    def play_provider(self, name: str, **options: Any) -> JobPlay:
+        """Play inference provider `name` under ``/{name}`` (see `inferwire.testing.plays`).
+
+        Calls through the router (``{router}/{name}/...``) and direct calls (the provider's
+        API root replaced by ``{server}/{name}``) then land on the same paths: point a client
+        at it with `provider_env`. `options` shape the play (a job that fails, stays queued,
+        or returns result URLs on another server...: see the play of that provider). Returns
+        the play, which keeps what it was asked (its jobs).
+        """
+        play = make_play(self, name, options)
+        with self._script_lock:
+            self._providers[name] = play
+        return play
+
+    def provider_env(self, *, hub: bool = True) -> dict[str, str]:
+        """The environment that sends a client's provider calls (router and direct) and,
+        with `hub`, its Hub lookups (``HF_ENDPOINT``) to this server: set it before making
+        the client (``monkeypatch.setenv``)."""
+        with self._script_lock:
+            names = sorted(self._providers)
+        env = {
+            "INFERWIRE_ROUTER_URL": self.base_url,
+            "INFERWIRE_PROVIDER_URLS": ",".join(f"{n}={self.base_url}/{n}" for n in names),
+        }
+        if hub:
+            env["HF_ENDPOINT"] = self.base_url
+        return env
+
     @property
     def tasks(self) -> dict[str, str]:
         """The models that play a task (given by ``tasks=`` and `serve_task`), a copy."""
@@ -321,7 +355,15 @@ class FakeInferenceServer:
 
     def _dispatch(self, request: RecordedRequest) -> Reply:
         reply = self._next_scripted(request)
+        if reply is None and self._providers:
+            reply = self._provider_reply(request)
         return reply if reply is not None else self.default_reply(request)
+
+    def _provider_reply(self, request: RecordedRequest) -> Reply | None:
+        name, _, rest = request.path.lstrip("/").partition("/")
+        with self._script_lock:
+            play = self._providers.get(name)
+        return None if play is None else play(request, "/" + rest)
 
     # -- default routes ----------------------------------------------------------------------
 
