@@ -145,6 +145,8 @@ class ClientConfig:
     provider_urls: Mapping[str, str] = field(default_factory=dict)
     #: the longest a call waits on a provider's job, in seconds (None: no bound)
     job_timeout: float | None = 600.0
+    #: seconds between two polls of a job (None: each provider's own pace)
+    job_poll_interval: float | None = None
 
     def __repr__(self) -> str:
         token = "None" if self.token is None else "'***'"
@@ -350,6 +352,7 @@ def build_config(
     router_url: str | None = None,
     provider_urls: Mapping[str, str] | None = None,
     job_timeout: float | None = 600.0,
+    job_poll_interval: float | None = None,
 ) -> ClientConfig:
     """Validate the client constructor's arguments (huggingface_hub's rules) into a config.
 
@@ -405,4 +408,5 @@ def build_config(
         token_implicit=implicit,
         provider_urls=dict(provider_urls or {}),
         job_timeout=job_timeout,
+        job_poll_interval=job_poll_interval,
     )

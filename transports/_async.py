@@ -210,6 +210,7 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
         proxy: str | None = None,
         trust_env: bool = True,
         job_timeout: float | None = 600.0,
+        job_poll_interval: float | None = None,
         on_job_progress: Callable[[JobProgress], None] | None = None,
         async_library: Literal["asyncio", "trio"] | None = None,
     ) -> None:
@@ -217,7 +218,7 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
             headers=headers, cookies=cookies, bill_to=bill_to, max_retries=max_retries,
             max_response_size=max_response_size, job_timeout=job_timeout,
-            on_job_progress=on_job_progress,
+            job_poll_interval=job_poll_interval, on_job_progress=on_job_progress,
         )
         self._options = ClientOptions.build(timeout=timeout, deadline=deadline, verify=verify,
                                             proxy=proxy, trust_env=trust_env)

@@ -92,6 +92,7 @@ def client_config(
     max_retries: int | RetryPolicy,
     max_response_size: int = DEFAULT_BODY_LIMIT,
     job_timeout: float | None = 600.0,
+    job_poll_interval: float | None = None,
     on_job_progress: Callable[[Any], None] | None = None,
 ) -> ClientConfig:
     """The client's configuration from its arguments and the environment (the implicit token,
@@ -134,6 +135,7 @@ def client_config(
         router_url=os.environ.get("INFERWIRE_ROUTER_URL") or None,
         provider_urls=_provider_urls(os.environ.get("INFERWIRE_PROVIDER_URLS")),
         job_timeout=validate_timeout(job_timeout, "job_timeout"),
+        job_poll_interval=validate_timeout(job_poll_interval, "job_poll_interval"),
     )
     user_bill_to = dict(config.headers).get("x-hf-bill-to")
     if bill_to is not None and user_bill_to is not None and user_bill_to != config.bill_to:

@@ -192,6 +192,24 @@ class ProviderCall:
             raise_for_error_object(data, f"{self.name} {self.task}")
         return data
 
+    def binary(self, response: Response) -> bytes:
+        """The body of an answer that is the result itself (audio, an image); a JSON body
+        is an error object (raised) or the wrong shape."""
+        kind = (response.header("content-type") or "").split(";", 1)[0].strip()
+        if kind == "application/json":
+            self.json(response)
+            raise self.malformed("binary content (audio, an image), not JSON", response)
+        return response.body
+
+    def b64(self, text: Any, what: str, response: Response) -> bytes:
+        """The bytes of base64 `text` found at `what` in `response`."""
+        if isinstance(text, str):
+            try:
+                return base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                pass
+        raise self.malformed(f"{what}, base64 data", response)
+
     def malformed(self, what: str, response: Response | None = None) -> MalformedResponseError:
         """The error for an answer of the wrong shape: `what` was expected."""
         return MalformedResponseError(

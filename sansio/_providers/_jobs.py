@@ -16,8 +16,8 @@ raises `JobTimeoutError` with its job id. A failed, canceled or unknown status r
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from inferwire.sansio._effects import Flow, Sleep
 from inferwire.sansio._errors import JobCanceledError, JobFailedError, JobTimeoutError
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 else:
     from inferwire.sansio._record import dataclass
 
-__all__ = ["JobProgress", "JobState", "poll"]
+__all__ = ["JobProgress", "JobState", "State", "job_state", "poll"]
 
 State = Literal["pending", "done", "failed", "canceled", "unknown"]
 
@@ -43,6 +43,15 @@ class JobState:
     state: State
     status: str | None
     detail: str | None = None
+
+
+def job_state(status: Any, words: Mapping[str, State], detail: Any = None) -> JobState:
+    """The `JobState` of a provider's `status` word, by its table `words` (any other word
+    is ``"unknown"``); `detail` is its message, if any."""
+    word = status if isinstance(status, str) else None
+    state: State = words.get(word, "unknown") if word is not None else "unknown"
+    return JobState(state, word if word is not None else repr(status),
+                    str(detail) if detail else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +76,12 @@ def poll(
     """Poll a job until `read` says it is done; return that response.
 
     `status` makes the flow of one status request; `interval` is the provider's pace
-    (seconds between polls). See the module documentation for the bound and the errors.
+    (seconds between polls; the client's ``job_poll_interval`` overrides it).
+    See the module documentation for the bound and the errors.
     """
     runtime = call.config.runtime
     limit = call.config.job_timeout
+    interval = call.config.job_poll_interval or interval
     clock = runtime.now
     started = clock() if clock is not None else 0.0
     slept = 0.0
