@@ -202,12 +202,13 @@ _PLAYS: dict[str, Answer] = {
 }
 
 _JOB_PROVIDERS = ("fal-ai", "replicate", "wavespeed")
+# (this package imports nothing of inferwire, so the names are listed here)
+_OPENAI_COMPATIBLE = ("baseten", "cerebras", "cohere", "featherless-ai", "fireworks-ai",
+                      "groq", "openai", "ovhcloud", "publicai", "scaleway")
 
 
 def make_play(server: FakeInferenceServer, name: str, options: dict[str, Any]) -> JobPlay:
     """The play of provider `name` on `server` (behind `FakeInferenceServer.play_provider`)."""
-    from inferwire.sansio._providers import PROVIDER_NAMES
-
     answer: Answer
     if name in _JOB_PROVIDERS:
         from ._play_jobs import job_play
@@ -215,7 +216,7 @@ def make_play(server: FakeInferenceServer, name: str, options: dict[str, Any]) -
         answer = job_play(name)
     elif name in _PLAYS:
         answer = _PLAYS[name]
-    elif name in PROVIDER_NAMES:
+    elif name in _OPENAI_COMPATIBLE:
         answer = _openai_compatible
     else:
         raise ValueError(f"no play for provider {name!r}")
