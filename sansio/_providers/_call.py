@@ -185,10 +185,11 @@ class ProviderCall:
             return data_url(value.with_mime(None), default_mime)
         return str(value)
 
-    def json(self, response: Response) -> Any:
-        """The JSON body of a provider's answer (an error object raises)."""
+    def json(self, response: Response, *, job: bool = False) -> Any:
+        """The JSON body of a provider's answer. An error object raises, except in a job's
+        status (`job`), where the job's state says what it means."""
         data = load_json_body(response.body, f"{self.name} {self.task}")
-        if isinstance(data, dict):
+        if isinstance(data, dict) and not job:
             raise_for_error_object(data, f"{self.name} {self.task}")
         return data
 
@@ -209,6 +210,14 @@ class ProviderCall:
             except (binascii.Error, ValueError):
                 pass
         raise self.malformed(f"{what}, base64 data", response)
+
+    def first_b64(self, response: Response, items: str, key: str) -> bytes:
+        """The bytes of ``{items: [{key: base64}, ...]}``'s first item (image APIs)."""
+        data = self.json(response)
+        listed = data.get(items) if isinstance(data, dict) else None
+        first = listed[0] if isinstance(listed, list) and listed else None
+        return self.b64(first.get(key) if isinstance(first, dict) else None,
+                        f"{items}[0].{key}", response)
 
     def malformed(self, what: str, response: Response | None = None) -> MalformedResponseError:
         """The error for an answer of the wrong shape: `what` was expected."""

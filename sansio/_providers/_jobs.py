@@ -72,11 +72,14 @@ def poll(
     status: Callable[[], Flow[Response]],
     read: Callable[[Response], JobState],
     interval: float,
+    first: Response | None = None,
 ) -> Flow[Response]:
     """Poll a job until `read` says it is done; return that response.
 
     `status` makes the flow of one status request; `interval` is the provider's pace
-    (seconds between polls; the client's ``job_poll_interval`` overrides it).
+    (seconds between polls; the client's ``job_poll_interval`` overrides it). `first` is
+    an answer that already tells the job's state (a submission's): it is read before any
+    status request, and returned if the job is done.
     See the module documentation for the bound and the errors.
     """
     runtime = call.config.runtime
@@ -87,8 +90,11 @@ def poll(
     slept = 0.0
     polls = 0
     while True:
-        response = yield from status()
-        polls += 1
+        if first is not None:
+            response, first = first, None
+        else:
+            response = yield from status()
+            polls += 1
         state = read(response)
         waited = clock() - started if clock is not None else slept
         runtime.progress(JobProgress(call.name, job_id, state.status, polls, waited))

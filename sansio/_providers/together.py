@@ -37,20 +37,12 @@ def _image_payload(call: ProviderCall) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
-def _first_b64_image(call: ProviderCall, response: Response) -> bytes:
-    data = call.json(response)
-    items = data.get("data") if isinstance(data, dict) else None
-    first = items[0] if isinstance(items, list) and items else None
-    text = first.get("b64_json") if isinstance(first, dict) else None
-    return call.b64(text, "data[0].b64_json", response)
-
-
 def text_to_image(call: ProviderCall) -> Flow[bytes]:
     """``/v1/images/generations`` with ``response_format: base64``."""
     payload = {"prompt": call.inputs, **_image_payload(call), "response_format": "base64",
                "model": call.provider_id}
     response = yield from call.post_json(payload)
-    return _first_b64_image(call, response)
+    return call.first_b64(response, "data", "b64_json")
 
 
 def image_to_image(call: ProviderCall) -> Flow[bytes]:
@@ -64,7 +56,7 @@ def image_to_image(call: ProviderCall) -> Flow[bytes]:
     else:
         payload["reference_images"] = [image]
     response = yield from call.post_json(payload)
-    return _first_b64_image(call, response)
+    return call.first_b64(response, "data", "b64_json")
 
 
 def text_to_speech(call: ProviderCall) -> Flow[bytes]:
@@ -81,7 +73,7 @@ _VIDEO_WORDS: dict[str, State] = {
 
 def _video_state(call: ProviderCall) -> Callable[[Response], JobState]:
     def read(response: Response) -> JobState:
-        data = call.json(response)
+        data = call.json(response, job=True)
         if not isinstance(data, dict):
             raise call.malformed("a video job object", response)
         error = data.get("error")
@@ -99,7 +91,8 @@ def _video(call: ProviderCall, payload: dict[str, Any]) -> Flow[bytes]:
         raise call.malformed("a video job with an 'id'", response)
     status_url = f"{call.url}/{job_id}"
     done = yield from poll(call, job_id=job_id, status=lambda: call.get(status_url),
-                           read=_video_state(call), interval=VIDEO_POLL_INTERVAL)
+                           read=_video_state(call), interval=VIDEO_POLL_INTERVAL,
+                           first=response)
     outputs = call.json(done).get("outputs")
     url = outputs.get("video_url") if isinstance(outputs, dict) else None
     if not isinstance(url, str):
