@@ -53,8 +53,9 @@ def assert_result(out: Any, magic: bytes) -> None:
 def hub(server: FakeInferenceServer, model: str, provider: str, provider_id: str,
         task: str) -> None:
     """The Hub's mapping of `model`: served by `provider` as `provider_id` for `task`."""
-    server.route("GET", f"/api/models/{model}", json_reply({"id": model, "inferenceProviderMapping": {
-        provider: {"providerId": provider_id, "task": task, "status": "live"}}}))
+    entry = {"providerId": provider_id, "task": task, "status": "live"}
+    server.route("GET", f"/api/models/{model}",
+                 json_reply({"id": model, "inferenceProviderMapping": {provider: entry}}))
 
 
 @pytest.fixture
