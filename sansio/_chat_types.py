@@ -185,9 +185,22 @@ class ChatCompletionOutputUsage(Model):
 
 
 class ChatCompletionOutput(Model):
-    """A (non-stream) chat completion."""
+    """A (non-stream) chat completion.
 
-    __slots__ = ()
+    `provider` is the inference provider that served it, when the server said so (the
+    Hugging Face router's ``x-inference-provider`` header): not part of the JSON.
+    """
+
+    __slots__ = ("_provider",)
+
+    @property
+    def provider(self) -> str | None:
+        """The provider that served this completion (the router's answer), or None."""
+        try:
+            served: str | None = self._provider
+        except AttributeError:
+            return None
+        return served
 
     choices: list[ChatCompletionOutputComplete] = child(
         ChatCompletionOutputComplete, many=True, required=True

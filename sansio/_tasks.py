@@ -188,7 +188,11 @@ def chat_completion(
 
 def _chat_flow(config: ClientConfig, request: Request) -> Flow[ChatCompletionOutput]:
     response = yield from send_request(request, config.runtime)
-    return parse_chat_completion(response.body)
+    result = parse_chat_completion(response.body)
+    served = response.header("x-inference-provider")
+    if served:
+        object.__setattr__(result, "_provider", served)
+    return result
 
 
 def _chat_stream_flow(

@@ -20,7 +20,7 @@ from inferwire import (
     JobTimeoutError,
     PaymentRequiredError,
 )
-from inferwire.testing import FakeInferenceServer, error, json_reply
+from inferwire.testing import FakeInferenceServer, chat_completion, chat_stream, error, json_reply
 
 PNG_MAGIC = b"\x89PNG"
 MP4_MAGIC = b"ftyp"
@@ -258,3 +258,25 @@ def test_auto_picks_the_provider_from_the_mapping(server: FakeInferenceServer,
     sent = [r for r in server.requests if r.method == "POST"]
     assert [r.path for r in sent] == ["/nscale/v1/images/generations"]
     assert json.loads(sent[0].body)["model"] == "sdxl"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_router_says_which_provider_served_a_chat(server: FakeInferenceServer,
+                                                      transport: str) -> None:
+    served = {"headers": {"x-inference-provider": "groq"}}
+    server.route("POST", "/v1/chat/completions", chat_completion("Hi", **served), times=1)
+    server.route("POST", "/v1/chat/completions", chat_stream(["Hi"], **served), times=1)
+    messages = [{"role": "user", "content": "Hello"}]
+
+    async def scenario(t: Facade) -> None:
+        out = await t.call("chat_completion", messages, model="meta-llama/Llama-3.1-8B:fastest")
+        assert out.provider == "groq"
+        stream = await t.call("chat_completion", messages, model="meta-llama/Llama-3.1-8B",
+                              stream=True)
+        assert stream.provider == "groq"
+        await t.collect(stream)
+
+    run_client(transport, scenario, token="hf_x")
+    posts = [r for r in server.requests if r.method == "POST"]
+    assert [r.path for r in posts] == ["/v1/chat/completions"] * 2
+    assert posts[0].json["model"] == "meta-llama/Llama-3.1-8B:fastest"  # the policy suffix kept

@@ -169,6 +169,12 @@ class Stream(Generic[T]):
         self._closed = False
         self.head = head
 
+    @property
+    def provider(self) -> str | None:
+        """The inference provider serving this stream, when the server said so (the Hugging
+        Face router's ``x-inference-provider`` header), else None."""
+        return self.head.header("x-inference-provider") or None
+
     def __iter__(self) -> Stream[T]:
         return self
 
