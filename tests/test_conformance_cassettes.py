@@ -343,9 +343,14 @@ HUB_LOOKUP = (
     "resolve models through the Hub API"
 )
 PROVIDER_LOOKUP = (
-    "Hub API provider-mapping lookup (?expand=inferenceProviderMapping): "
-    "provider-specific routing not implemented (the provider's own answer is "
-    "replayed through base_url)"
+    "Hub API provider-mapping lookup (?expand=inferenceProviderMapping): here the provider's "
+    "answer is replayed through base_url; the whole cassette, lookup included, is replayed "
+    "with provider= in test_provider_cassettes.py"
+)
+REMOVED_PROVIDER = (
+    "Hub API provider-mapping lookup of a provider huggingface_hub removed in v1.25 "
+    "(centml, hyperbolic, nebius, sambanova, black-forest-labs): the provider's answer is "
+    "replayed through base_url only"
 )
 REDIRECT = (
     "307 redirect of a Hub API lookup (renamed repository): inferwire makes no Hub API "
@@ -363,8 +368,11 @@ CONVERSATIONAL = (
 
 
 def _task(name: str, provider: str) -> str:
-    return (f"provider {provider!r}: provider-specific routing not implemented (task {name!r} "
-            "is, on hf-inference)")
+    if provider in ("black-forest-labs", "hyperbolic", "nebius"):
+        return (f"provider {provider!r} was removed from huggingface_hub in v1.25 (and from "
+                f"the router): its {name!r} route is served by no client today")
+    return (f"task {name!r} at provider {provider!r}: replayed, Hub lookup and result "
+            "download included, in test_provider_cassettes.py")
 
 
 def _table(*entries: tuple[str, str | dict[int, str]]) -> dict[str, str | dict[int, str]]:
@@ -422,11 +430,11 @@ NOT_APPLICABLE = _table(
     ),
     (
         "TestInferenceClient.test_chat_completion_no_stream[hyperbolic,conversational].yaml",
-        {0: PROVIDER_LOOKUP},
+        {0: REMOVED_PROVIDER},
     ),
     (
         "TestInferenceClient.test_chat_completion_no_stream[nebius,conversational].yaml",
-        {0: PROVIDER_LOOKUP},
+        {0: REMOVED_PROVIDER},
     ),
     (
         "TestInferenceClient.test_chat_completion_no_stream[novita,conversational].yaml",
@@ -434,7 +442,7 @@ NOT_APPLICABLE = _table(
     ),
     (
         "TestInferenceClient.test_chat_completion_no_stream[sambanova,conversational].yaml",
-        {0: PROVIDER_LOOKUP},
+        {0: REMOVED_PROVIDER},
     ),
     (
         "TestInferenceClient.test_chat_completion_no_stream[together,conversational].yaml",
@@ -456,11 +464,11 @@ NOT_APPLICABLE = _table(
     ),
     (
         "TestInferenceClient.test_chat_completion_with_stream[hyperbolic,conversational].yaml",
-        {0: PROVIDER_LOOKUP},
+        {0: REMOVED_PROVIDER},
     ),
     (
         "TestInferenceClient.test_chat_completion_with_stream[nebius,conversational].yaml",
-        {0: PROVIDER_LOOKUP},
+        {0: REMOVED_PROVIDER},
     ),
     (
         "TestInferenceClient.test_chat_completion_with_stream[novita,conversational].yaml",
@@ -468,7 +476,7 @@ NOT_APPLICABLE = _table(
     ),
     (
         "TestInferenceClient.test_chat_completion_with_stream[sambanova,conversational].yaml",
-        {0: PROVIDER_LOOKUP},
+        {0: REMOVED_PROVIDER},
     ),
     (
         "TestInferenceClient.test_chat_completion_with_stream[together,conversational].yaml",
