@@ -344,3 +344,43 @@ def test_bill_to_goes_with_router_calls() -> None:
     talk = start("nscale", "text_to_image", "a cat", bill_to="my-org")
     answer_mapping(talk, "nscale", "m", "text-to-image")
     assert talk.expect_send().header("x-hf-bill-to") == "my-org"
+
+
+def test_a_context_length_400_is_a_context_length_error() -> None:
+    from inferwire.sansio._errors import BadRequestError, ContextLengthError
+
+    talk = start("nscale", "text_to_image", "a cat")
+    answer_mapping(talk, "nscale", "m", "text-to-image")
+    with pytest.raises(ContextLengthError) as info:
+        talk.respond(400, b'{"error": {"message": "This model\'s maximum context length is '
+                     b'8192 tokens"}}', {"content-type": "application/json"})
+    assert isinstance(info.value, BadRequestError)
+    assert info.value.code == "context_length_exceeded"
+
+
+def test_a_context_length_422_keeps_its_class_and_gets_the_code() -> None:
+    from inferwire.sansio._errors import UnprocessableEntityError
+
+    talk = start("nscale", "text_to_image", "a cat")
+    answer_mapping(talk, "nscale", "m", "text-to-image")
+    with pytest.raises(UnprocessableEntityError) as info:
+        talk.respond(422, b'{"error": "Input validation error: `inputs` tokens + '
+                     b'`max_new_tokens` must be <= 4096"}', {"content-type": "application/json"})
+    assert info.value.code == "context_length_exceeded"
+
+
+def test_auto_text_generation_and_embeddings_choose_from_the_mapping() -> None:
+    from inferwire.sansio._tasks import feature_extraction, text_generation
+
+    cfg = build_config(token="hf_token")
+    talk = Conversation(text_generation(cfg, "Hello", model="org/model", params={}))
+    talk.respond(200, mapping("featherless-ai", "org/model-fl", "text-generation"))
+    request = talk.expect_send()
+    assert request.url == "https://router.huggingface.co/featherless-ai/v1/completions"
+    assert json.loads(request.body or b"")["model"] == "org/model-fl"
+    cfg = build_config(token="hf_token")  # (a client keeps the mapping it was told)
+    talk = Conversation(feature_extraction(cfg, "Hello", model="org/model"))
+    talk.respond(200, mapping("hf-inference", "org/model", "feature-extraction"))
+    request = talk.expect_send()
+    assert request.url == ("https://router.huggingface.co/hf-inference/models/org/model/"
+                           "pipeline/feature-extraction")
