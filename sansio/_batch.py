@@ -270,8 +270,6 @@ class BatchScheduler:
             item_id = ready.popleft()
             item.started = now
             item.attempts += 1
-            if item.attempts > 1:
-                self._retries += 1
             self._in_flight += 1
             self._starts.append(now)
             started.append(item_id)
@@ -313,6 +311,7 @@ class BatchScheduler:
             del self._items[item_id]
             self._failed += 1
             return Verdict(None)
+        self._retries += 1
         delay = failure.retry_after if failure.retry_after is not None else base
         at = now + delay
         self._seq += 1

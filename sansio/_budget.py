@@ -69,11 +69,12 @@ class AdaptivePace:
     climbs back quickly towards ``settle * bad`` and above that only probes slowly, so that
     under a server enforcing a rate the pace settles just under it rather than oscillating
     between bursts and penalties. `ceiling` (the budget, or what rate headers announce) is
-    never exceeded.
+    never exceeded; `floor` bounds the cuts.
     """
 
     __slots__ = ("bad", "ceiling", "rate")
 
+    floor = 0.2  # requests per second: repeated 429s never stall a run completely
     decrease = 0.85
     settle = 0.97
     approach = 0.5  # per second, the fraction of the gap to settle*bad closed
@@ -90,7 +91,7 @@ class AdaptivePace:
         current = self.rate if self.rate is not None else measured
         current = max(current, 1e-3)
         self.bad = current
-        self.rate = current * self.decrease
+        self.rate = max(current * self.decrease, self.floor)
 
     def advance(self, seconds: float) -> None:
         """Let `seconds` pass without a 429: climb back."""
