@@ -83,7 +83,8 @@ class _Run:
                  function: Callable[..., Any], items: Iterator[Item],
                  scheduler: BatchScheduler, checkpoint: Checkpoint | None, ordered: bool,
                  on_result: Callable[[BatchResult], object] | None, keep: bool,
-                 progress: Progress, charge_tokens: bool) -> None:
+                 progress: Progress, charge_tokens: bool, arguments: dict[str, Any]) -> None:
+        self.arguments = arguments
         self.loop = loop
         self.provider = client.provider
         self.function = function
@@ -132,7 +133,8 @@ class _Run:
     async def _call(self, item: Item) -> None:
         last_response.set(None)
         try:
-            output = await self.function(*item.args, **item.kwargs)
+            kwargs = {**self.arguments, **item.kwargs} if self.arguments else item.kwargs
+            output = await self.function(*item.args, **kwargs)
         except InferenceError as exc:
             self.loop.put((item.id, None, exc, None))
         except Exception as exc:  # noqa: BLE001 - reported as the item's error, not dropped
@@ -236,6 +238,7 @@ async def run_batch(
     max_attempts: int = 4,
     retry_budget: int | None = None,
     ordered: bool = True,
+    arguments: Mapping[str, Any] | None = None,
     on_result: Callable[[BatchResult], object] | None = None,
     keep_results: bool | None = None,
     progress: bool | str | None = None,
@@ -261,6 +264,8 @@ async def run_batch(
             adapts to the server.
         retry_budget: Retries allowed over the whole run (None: no total).
         ordered: Emit results in input order (True) or as they complete.
+        arguments: Keyword arguments given to every call (``{"model": ..., "max_tokens":
+            256}``); an input's own arguments take precedence.
         on_result: Called with each `BatchResult` as it is emitted.
         keep_results: Keep every result in the summary's `results` (default: only when
             neither `output` nor `on_result` is given).
@@ -275,6 +280,9 @@ async def run_batch(
     function = _method(client, method)
     if not isinstance(ordered, bool):
         raise UsageTypeError("ordered must be a bool", argument="ordered")
+    if arguments is not None and not isinstance(arguments, Mapping):
+        raise UsageTypeError("arguments must be a mapping of keyword arguments",
+                             argument="arguments")
     if on_result is not None and not callable(on_result):
         raise UsageTypeError("on_result must be callable", argument="on_result")
     scheduler = BatchScheduler(concurrency=concurrency, rpm=rpm, tpm=tpm,
@@ -291,7 +299,7 @@ async def run_batch(
             run = _Run(loop=loop, client=client, function=function, items=items,
                        scheduler=scheduler, checkpoint=checkpoint, ordered=ordered,
                        on_result=on_result, keep=keep, progress=shown,
-                       charge_tokens=tpm is not None)
+                       charge_tokens=tpm is not None, arguments=dict(arguments or {}))
             await run.run()
     finally:
         if checkpoint is not None:
