@@ -59,6 +59,7 @@ class Item:
     id: ItemId
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
+    explicit: bool = False  # the id came from the input (not its position)
 
 
 def _check_id(value: object, where: str) -> ItemId:
@@ -76,7 +77,7 @@ def _item(index: int, value: object, default_id: ItemId, where: str) -> Item:
             if not isinstance(name, str):
                 raise UsageTypeError(f"{where}: argument names must be strings, got {name!r}",
                                      argument="inputs")
-        return Item(index, item_id, (), kwargs)
+        return Item(index, item_id, (), kwargs, "id" in value)
     return Item(index, default_id, (value,), {})
 
 

@@ -98,7 +98,7 @@ class _Run:
         self.charge_tokens = charge_tokens
         self.tracked: dict[Any, tuple[int, Item]] = {}  # id -> (sequence number, item)
         self.attempts: dict[Any, int] = {}
-        self.seen: set[Any] = set() if checkpoint is None else set(checkpoint.done)
+        self.seen: set[Any] = set()
         self.skipped = 0
         self.next_seq = 0
         self.next_emit = 0
@@ -118,14 +118,17 @@ class _Run:
                 self.exhausted = True
                 scheduler.close_input()
                 break
+            if self.checkpoint is not None and item.id in self.checkpoint.done:
+                self.skipped += 1
+                self.progress.skip(1)
+                continue
             if item.id in self.seen:
-                if self.checkpoint is not None and item.id in self.checkpoint.done:
-                    self.skipped += 1
-                    self.progress.skip(1)
-                    continue
                 raise UsageError(f"input {item.index}: id {item.id!r} appears twice in the "
                                  "input", argument="inputs")
-            self.seen.add(item.id)
+            if item.explicit:
+                # Ids by position are unique by construction: only the input's own are kept,
+                # so that memory stays flat over a long input without ids.
+                self.seen.add(item.id)
             self.tracked[item.id] = (self.next_seq, item)
             self.next_seq += 1
             scheduler.add(item.id, cost=estimate_tokens(item) if self.charge_tokens else 0.0)
