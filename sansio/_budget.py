@@ -75,10 +75,10 @@ class AdaptivePace:
     __slots__ = ("bad", "ceiling", "rate")
 
     floor = 0.2  # requests per second: repeated 429s never stall a run completely
-    decrease = 0.85
+    decrease = 0.9
     settle = 0.97
-    approach = 0.5  # per second, the fraction of the gap to settle*bad closed
-    probe = 0.01  # per second, the relative growth above settle*bad
+    approach = 1.0  # per second: the gap to settle*bad shrinks as exp(-approach * t)
+    probe = 0.005  # per second, the relative growth above settle*bad
 
     def __init__(self, ceiling: float | None) -> None:
         self.ceiling = ceiling
