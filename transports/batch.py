@@ -16,6 +16,7 @@ the documentation for the JSONL format, resuming and the budgets.
 from __future__ import annotations
 
 from ._batch_io import BatchResult, estimate_tokens, read_inputs
+from ._batch_ray import RayInference
 from ._batch_run import BatchSummary, run_batch, run_batch_sync
 from .sansio._batch import BatchScheduler, BatchStats, Decision, Failure, Verdict, classify
 from .sansio._budget import RateLimitInfo, parse_rate_limit
@@ -28,6 +29,7 @@ __all__ = [
     "Decision",
     "Failure",
     "RateLimitInfo",
+    "RayInference",
     "Verdict",
     "classify",
     "estimate_tokens",
