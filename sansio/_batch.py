@@ -45,6 +45,7 @@ __all__ = ["BatchScheduler", "BatchStats", "Decision", "Failure", "Verdict", "cl
 ItemId = Hashable
 
 _MEASURE_WINDOW = 5.0
+_MEASURE_STARTS = 256  # the recent rate is measured over at most this many starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +202,7 @@ class BatchScheduler:
         self._budget_paused = now
         self._last_cut = -1e300  # time of the last pace cut: older requests' 429s are stale
         self._last_advance = now
-        self._starts: deque[float] = deque()
+        self._starts: deque[float] = deque(maxlen=_MEASURE_STARTS)
 
     # -- input ---------------------------------------------------------------------------
 
