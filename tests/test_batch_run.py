@@ -7,12 +7,15 @@ import asyncio
 import base64
 import contextlib
 import json
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inferwire import AsyncInferenceClient
 from inferwire.batch import BatchResult, BatchSummary, run_batch, run_batch_sync
@@ -314,3 +317,25 @@ def test_binary_outputs_are_written_as_base64(tmp_path: Path) -> None:
     failed = json.loads(result_line(BatchResult("b", 1, error=InferenceError("boom"))))
     assert failed["error"] == {"type": "InferenceError", "message": "boom"}
     assert "output" not in failed
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 12), cut=st.floats(0, 1))
+def test_a_checkpoint_cut_at_any_byte_keeps_exactly_its_complete_lines(
+        n: int, cut: float) -> None:
+    from inferwire._batch_io import Checkpoint, result_line
+
+    lines = [result_line(BatchResult(f"é{i}", i, {"text": "ü" * i})) for i in range(n)]
+    whole = b"".join(lines)
+    keep = int(len(whole) * cut)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "out.jsonl"
+        path.write_bytes(whole[:keep])
+        checkpoint = Checkpoint(path)
+        checkpoint.close()
+        complete, size = 0, 0
+        while complete < n and size + len(lines[complete]) <= keep:
+            size += len(lines[complete])
+            complete += 1
+        assert checkpoint.done == {f"é{i}" for i in range(complete)}
+        assert path.read_bytes() == whole[:size]
