@@ -145,3 +145,30 @@ def test_kill_9_at_any_moment_then_resume_loses_nothing_and_does_nothing_twice(
     assert all(r["output"]["choices"][0]["message"]["content"] == f"answer to {r['id']}"
                for r in records)
     assert kills == 3
+
+
+def test_ctrl_c_stops_with_exit_130_and_a_consistent_file_that_resumes(
+        server: FakeInferenceServer, tmp_path: Path) -> None:
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _write_inputs(source, 300)
+    server.route("POST", "/v1/chat/completions", _slow)
+    command = [sys.executable, "-m", "inferwire", "batch", "chat", "--input", str(source),
+               "--output", str(out), "--base-url", server.url("/v1"), "--concurrency", "4",
+               "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 60
+    while len(_complete_ids(out)) < 20 and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    text = out.read_bytes()
+    assert text.endswith(b"\n")  # stopped between lines, not in the middle of one
+    ids = _complete_ids(out)
+    assert 20 <= len(ids) < 300 and len(ids) == len(set(ids))
+    assert main(command[3:]) == 0
+    final = _complete_ids(out)
+    assert sorted(final) == sorted(f"q{i}" for i in range(300))

@@ -339,3 +339,16 @@ def test_a_checkpoint_cut_at_any_byte_keeps_exactly_its_complete_lines(
             complete += 1
         assert checkpoint.done == {f"é{i}" for i in range(complete)}
         assert path.read_bytes() == whole[:size]
+
+
+def test_the_tqdm_bar_is_used_when_tqdm_is_installed(
+        server: FakeInferenceServer, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+
+    async def main() -> BatchSummary:
+        async with _client(server) as client:
+            return await run_batch(client, "chat_completion", _questions(4), progress="tqdm")
+
+    assert asyncio.run(main()).succeeded == 4
+    err = capsys.readouterr().err
+    assert "batch" in err and "4/4" in err and "tokens=" in err
