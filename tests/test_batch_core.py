@@ -319,3 +319,34 @@ def test_every_item_ends_exactly_once_and_the_budget_holds_over_any_window(
         for i, begin in enumerate(starts):
             for j in range(i, len(starts)):
                 assert j - i + 1 <= burst + rate * (starts[j] - begin) + 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(tpm=st.floats(600, 60_000), concurrency=st.integers(1, 8),
+       costs=st.lists(st.floats(0, 500), min_size=1, max_size=40),
+       steps=st.lists(st.floats(0, 2), max_size=200))
+def test_tokens_started_never_exceed_the_tpm_budget_over_any_window(
+        tpm: float, concurrency: int, costs: list[float], steps: list[float]) -> None:
+    s = BatchScheduler(concurrency=concurrency, tpm=tpm)
+    for i, cost in enumerate(costs):
+        s.add(i, cost=cost)
+    s.close_input()
+    now, running, starts = 0.0, [], []
+    advances = iter(steps)
+    while not s.finished:
+        decision = s.poll(now)
+        for item in decision.start:
+            running.append(item)
+            starts.append((now, costs[item]))
+        if running:
+            s.succeeded(running.pop(0), now)
+        elif decision.wake_at is not None:
+            now = max(now, decision.wake_at)
+        now += next(advances, 0.25)
+    rate, burst = tpm / 60.0, max(1.0, tpm / 60.0)
+    overdraft = max(costs)  # a cost above the burst starts on a full bucket
+    for i, (begin, _) in enumerate(starts):
+        total = 0.0
+        for end, cost in starts[i:]:
+            total += cost
+            assert total <= burst + rate * (end - begin) + overdraft + 1e-6
