@@ -1,6 +1,6 @@
 """Run every benchmark against the peers, in one run, and write the results.
 
-    python benchmarks/run.py            # the full run (12-13 minutes on 2 cores)
+    python benchmarks/run.py            # the full run (about 15 minutes on 2 cores)
     python benchmarks/run.py --quick    # every section and contender, small sizes (< 1 min)
 
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: huggingface_hub, openai, httpx-sse,
