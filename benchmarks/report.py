@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from report_batch import batch_markdown, batch_targets
+
 IW = {
     "sync": "inferwire InferenceClient (sync)",
     "asyncio": "inferwire AsyncInferenceClient (asyncio)",
@@ -218,6 +220,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"peak RSS growth {_fmt(g_s)} MiB ({mem['short']:,} tokens) vs {_fmt(g_l)} MiB "
                 f"({mem['long']:,}); tracemalloc peak {_fmt(t_s)} vs {_fmt(t_m)} MiB "
                 f"({mem['medium']:,})")
+    if results.get("batch"):
+        out.extend(batch_targets(results["batch"]))
     return out
 
 
@@ -439,6 +443,8 @@ def markdown(results: dict[str, Any], png_name: str | None = "ratios.png") -> st
         parts.append(import_markdown(results["import"]))
     if "memory" in results:
         parts.append(memory_markdown(results["memory"]))
+    if "batch" in results:
+        parts.append(batch_markdown(results["batch"]))
     return "\n\n".join(parts) + "\n"
 
 

@@ -1,13 +1,14 @@
 """Run every benchmark against the peers, in one run, and write the results.
 
-    python benchmarks/run.py            # the full run (12-13 minutes on 2 cores)
+    python benchmarks/run.py            # the full run (about 15 minutes on 2 cores)
     python benchmarks/run.py --quick    # every section and contender, small sizes (< 1 min)
 
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: huggingface_hub, openai, httpx-sse,
 trio, numpy, matplotlib). Runs, one after the other, each in its own process:
 `parse_vs_peers.py` (parsing, no network), `e2e_bench.py` (loopback, with `server.py` in its
 own process on CPU 1), `binary_bench.py` (a 10 MiB upload, a 5 MiB download and small
-text-classification calls, over the same loopback), `import_bench.py` and `memory_bench.py`.
+text-classification calls, over the same loopback), `import_bench.py`, `memory_bench.py` and
+`bench_batch.py` (batch inference: an enforced rate, throughput, memory, kill -9 / resume).
 Then it writes, in ``benchmarks/results/`` (full run) or ``benchmarks/results/tmp/``
 (``--quick``, unless ``--out`` says otherwise): ``latest.json`` (every sample), ``latest.md``
 (the tables) and ``ratios.png`` (the chart); a full run also puts the tables into
@@ -37,6 +38,7 @@ SECTIONS = {
     "binary": "binary_bench.py",
     "import": "import_bench.py",
     "memory": "memory_bench.py",
+    "batch": "bench_batch.py",
 }
 PEERS = ("huggingface_hub", "openai", "httpx", "httpx_sse", "httpx2", "trio", "numpy",
          "matplotlib")

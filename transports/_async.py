@@ -13,7 +13,7 @@ from ._async_hf_tasks import AsyncHFTaskMethods
 from ._async_tasks import AsyncTaskMethods
 from ._common import ClientOptions, ClientProperties, client_config, hf_debug
 from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, get_backend
-from ._observe import begin
+from ._observe import begin, last_response
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
     DEFAULT_BODY_LIMIT,
@@ -330,6 +330,7 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
                                 raise
                             if watch is not None:
                                 watch.done(answer)
+                            last_response.set(answer)
                         elif isinstance(step, Open):
                             watch = begin(step.request, step.attempt, curl)
                             try:
@@ -341,6 +342,7 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
                             answer = pending.head
                             if watch is not None:
                                 watch.done(answer)
+                            last_response.set(answer)
                         elif isinstance(step, Sleep):
                             remaining = None if deadline is None else deadline - backend.now()
                             await backend.sleep(sleep_seconds(step.seconds, remaining))

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
-from . import _cli_tasks
+from . import _cli_batch, _cli_tasks
 from .sansio._errors import (
     AuthenticationError,
     ConnectError,
@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     _cli_tasks.add_commands(commands, _common(
         local=False, json_help="print the result as JSON",
         base_url_help="URL that answers the task, e.g. an Inference Endpoint's"))
+    _cli_batch.add_command(commands, _common(
+        local=False, json_help="(ignored: the output is JSONL)",
+        base_url_help="URL of a server, e.g. http://127.0.0.1:8080/v1"))
     serve = commands.add_parser(
         "serve", help=f"run the local model ({_LOCAL_MODEL}) as a server until Ctrl-C",
         description="Start the embedded llama.cpp server in the foreground and print its URL.")
@@ -268,6 +271,7 @@ def _embed(args: argparse.Namespace, client: Any, model: str | None, out: TextIO
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Any, str | None, TextIO], None]] = {
     "chat": _chat, "generate": _generate, "embed": _embed, **_cli_tasks.COMMANDS}
+_NO_LOCAL = {*_cli_tasks.COMMANDS, "batch"}  # the commands without --local
 
 
 def _check_inputs(args: argparse.Namespace) -> None:
@@ -283,8 +287,10 @@ def _check_inputs(args: argparse.Namespace) -> None:
                                  argument="texts")
     if args.command in _cli_tasks.COMMANDS:
         _cli_tasks.check(args)
+    if args.command == "batch":
+        _cli_batch.check(args)
     if not args.local and not args.base_url and not args.model:
-        local = "" if args.command in _cli_tasks.COMMANDS else " or --local"
+        local = "" if args.command in _NO_LOCAL else " or --local"
         raise UsageError(f"say where to send it: --base-url URL, --model ID{local}")
 
 
@@ -322,6 +328,8 @@ def _flags_of(command: str) -> dict[str, str]:
     """`run` takes the library's own keywords (``top_k=``): only the target's are flags."""
     if command == "run":
         return {name: _FLAGS[name] for name in _TARGET_FLAGS}
+    if command == "batch":
+        return {**_FLAGS, **_cli_batch.FLAGS}
     return {**_FLAGS, **_cli_tasks.FLAGS.get(command, {})}
 
 
@@ -336,11 +344,11 @@ def _explain(error: BaseException, args: argparse.Namespace) -> str:
     where = base_url or model or "the server"
     if isinstance(error, ConnectError):
         if base_url or (model and "://" in model):
-            local = "" if args.command in _cli_tasks.COMMANDS \
+            local = "" if args.command in _NO_LOCAL \
                 else " (or use --local to start a local model)"
             return f"could not connect to {where}: is the server running?{local}"
         if model:
-            local = "" if args.command in _cli_tasks.COMMANDS else ", or --local"
+            local = "" if args.command in _NO_LOCAL else ", or --local"
             return (f"could not reach the inference service for model {model}: "
                     f"{_first_line(error)} (check the network, or use --base-url for a server "
                     f"of your own{local})")
@@ -359,17 +367,20 @@ def _explain(error: BaseException, args: argparse.Namespace) -> str:
     return message
 
 
-def _run(args: argparse.Namespace, out: TextIO) -> None:
+def _run(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "serve":
         _serve(args)
-        return
+        return 0
     if _cli_tasks.listing(args, out):
-        return
+        return 0
     _check_inputs(args)
+    if args.command == "batch":
+        return _cli_batch.run(args)
     with _target(args) as target:
         client, model = _client(args, target)
         with client:
             _COMMANDS[args.command](args, client, model, out)
+    return 0
 
 
 def _quiet_stdout() -> None:
@@ -400,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `kill PID` stops the command as Ctrl-C does, so a local server is stopped in order.
         signal.signal(signal.SIGTERM, _interrupt)
     try:
-        _run(args, sys.stdout)
+        status = _run(args, sys.stdout)
     except KeyboardInterrupt:
         stopped = " (the local server was stopped)" if getattr(args, "local", False) else ""
         print(f"\ninferwire: interrupted{stopped}", file=sys.stderr, flush=True)
@@ -413,4 +424,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"inferwire: error: {_explain(error, args)}", file=sys.stderr)
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_ERROR
-    return 0
+    return status

@@ -23,6 +23,7 @@ import logging
 import shlex
 import sys
 import time
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
 
@@ -32,9 +33,15 @@ from .sansio._http import SECRET_HEADERS
 if TYPE_CHECKING:
     from .sansio._http import Request, Response, ResponseHead
 
-__all__ = ["CURL_BODY_LIMIT", "Watch", "begin", "curl_command", "logger", "redact_url"]
+__all__ = ["CURL_BODY_LIMIT", "Watch", "begin", "curl_command", "last_response", "logger",
+           "redact_url"]
 
 logger = logging.getLogger("inferwire")
+
+last_response: ContextVar[Response | ResponseHead | None] = ContextVar(
+    "inferwire_last_response", default=None)
+"""The last response (head) the async effect loop received in the current task: batch runs
+read its request id and rate headers after a call returns."""
 
 _DEBUG = logging.DEBUG
 _MASK = "***"
