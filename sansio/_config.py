@@ -15,7 +15,7 @@ from ._errors import UsageError, UsageTypeError
 from ._exchange import Runtime
 from ._http import SECRET_HEADERS, Headers, make_headers
 from ._ids import check_model_id, check_token, host_of, is_hf_host
-from ._providers import JOB_PROVIDERS, PROVIDER_NAMES, provider
+from ._providers import PROVIDER_NAMES, provider
 from ._state import ClientState
 from ._version import __version__
 
@@ -85,12 +85,9 @@ def _append_path(url: str, suffix: str) -> str:
 
 
 def _unsupported_provider(provider: str) -> UsageError:
-    if provider in JOB_PROVIDERS:
-        why = "its tasks run as jobs (queues, predictions), which this version does not drive"
-    else:
-        why = "unknown provider name"
     return UsageError(
-        f"provider {provider!r} is not supported by this version of inferwire ({why}); "
+        f"provider {provider!r} is not supported by this version of inferwire (unknown "
+        "provider name); "
         f"supported: {', '.join(SUPPORTED_PROVIDERS)}, or base_url= for any "
         "OpenAI-compatible server",
         argument="provider",

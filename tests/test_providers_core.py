@@ -13,7 +13,7 @@ import pytest
 from inferwire.sansio._config import SUPPORTED_PROVIDERS, build_config
 from inferwire.sansio._errors import UsageError
 from inferwire.sansio._exchange import Runtime
-from inferwire.sansio._providers import JOB_PROVIDERS, PROVIDER_NAMES, provider
+from inferwire.sansio._providers import PROVIDER_NAMES, provider
 from inferwire.sansio._routing import parse_mapping
 from inferwire.sansio._tasks import chat_completion, feature_extraction, text_generation
 
@@ -55,7 +55,7 @@ def test_the_registry_has_every_provider_of_huggingface_hub() -> None:
     hf = {"baseten", "cerebras", "cohere", "deepinfra", "fal-ai", "featherless-ai",
           "fireworks-ai", "groq", "hf-inference", "novita", "nscale", "openai", "ovhcloud",
           "publicai", "replicate", "scaleway", "together", "wavespeed", "zai-org"}
-    assert set(PROVIDERS) | set(JOB_PROVIDERS) | {"hf-inference"} == hf
+    assert set(PROVIDERS) | {"hf-inference"} == hf
     assert set(SUPPORTED_PROVIDERS) == {"auto", "hf-inference", *PROVIDERS}
 
 
@@ -225,13 +225,6 @@ def test_embeddings_go_to_the_provider_embeddings_route(provider: str, route: st
 def test_what_cannot_work_is_refused_before_anything_is_sent(call: Any, match: str) -> None:
     with pytest.raises(UsageError, match=match):
         call()
-
-
-@pytest.mark.parametrize("provider", JOB_PROVIDERS)
-def test_job_providers_are_named_as_not_yet_driven(provider: str) -> None:
-    with pytest.raises(UsageError, match="run as jobs") as info:
-        build_config(provider=provider)
-    assert info.value.argument == "provider"
 
 
 def test_auto_chat_stays_on_the_router_without_a_lookup() -> None:

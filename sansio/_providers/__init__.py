@@ -2,8 +2,7 @@
 
 `PROVIDER_NAMES` lists them; `provider(name)` loads a provider's module on first use (so that
 ``import inferwire.sansio`` does not pay for fifteen modules). Adding a provider is one module
-and one name here. Providers whose tasks need a job protocol (queues, predictions, polling)
-are known by name in `JOB_PROVIDERS` and refused with a clear error until their flows exist.
+and one name here.
 """
 
 from __future__ import annotations
@@ -13,17 +12,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._base import Provider
 
-__all__ = ["JOB_PROVIDERS", "PROVIDER_NAMES", "provider"]
+__all__ = ["PROVIDER_NAMES", "provider"]
 
 PROVIDER_NAMES = (
-    "baseten", "cerebras", "cohere", "deepinfra", "featherless-ai", "fireworks-ai", "groq",
-    "novita", "nscale", "openai", "ovhcloud", "publicai", "scaleway", "together", "zai-org",
+    "baseten", "cerebras", "cohere", "deepinfra", "fal-ai", "featherless-ai", "fireworks-ai",
+    "groq", "novita", "nscale", "openai", "ovhcloud", "publicai", "replicate", "scaleway",
+    "together", "wavespeed", "zai-org",
 )
 """The providers of huggingface_hub this version routes to (besides hf-inference)."""
-
-JOB_PROVIDERS = ("fal-ai", "replicate", "wavespeed")
-"""Providers of huggingface_hub whose tasks run as jobs (queues, predictions, polling): not
-served by this version."""
 
 
 def provider(name: str) -> Provider:
