@@ -35,11 +35,17 @@ SERVED = ("cerebras", "cohere", "fireworks-ai", "novita", "together", "fal-ai", 
 _HF_HOSTS = ("huggingface.co", "router.huggingface.co")
 
 
+UNFINISHED = "TestInferenceClient.test_text_to_speech[replicate,text-to-speech].yaml"
+"""Recorded up to a prediction still ``starting`` with no output, where huggingface_hub gave
+up (a ``TimeoutError``); inferwire polls it, which the recording does not hold (listed in
+`test_conformance_cassettes.NOT_APPLICABLE`; the polling is tested on the replicate play)."""
+
+
 def provider_cassettes() -> list[str]:
     out = []
     for name in cassette_files():
         match = _NAME.match(name)
-        if match and match["provider"] in SERVED:
+        if match and match["provider"] in SERVED and name != UNFINISHED:
             out.append(name)
     return out
 
@@ -105,6 +111,19 @@ def _check(test: str, out: Any, items: tuple[Interaction, ...], t: Facade) -> An
     return out
 
 
+def _same_data(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` without None values, data URLs reduced to their data: huggingface_hub labels
+    every upload ``audio/mpeg``, inferwire the type it sniffs (here ``audio/flac``)."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if value is None:
+            continue
+        if isinstance(value, str) and value.startswith("data:"):
+            value = value.split(",", 1)[1]
+        out[key] = value
+    return out
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("name", provider_cassettes())
 def test_provider_cassette(monkeypatch: pytest.MonkeyPatch, transport: str, name: str) -> None:
@@ -135,7 +154,10 @@ def test_provider_cassette(monkeypatch: pytest.MonkeyPatch, transport: str, name
             # with the id the recording sent.
             model = "org/recorded-model"
             task = match["task"]
-            provider_id = (post.request_json or {}).get("model") or post.path.split("/")[-1]
+            sent_body = post.request_json or {}
+            provider_id = sent_body.get("model") or post.path.split("/")[-1]
+            if "version" in sent_body:  # replicate: "owner/model:version"
+                provider_id = f"{post.json()['model']}:{sent_body['version']}"
             server.route("GET", f"/api/models/{model}", json_reply({
                 "inferenceProviderMapping": {provider_name: {
                     "providerId": provider_id, "task": task, "status": "live"}}}))
@@ -154,8 +176,7 @@ def test_provider_cassette(monkeypatch: pytest.MonkeyPatch, transport: str, name
             assert (it.method, it.path) in asked, f"interaction {it.index} was not replayed"
         sent = next(r for r in server.requests if r.method == "POST")
         if post.request_json is not None and sent.json is not None:
-            assert {k: v for k, v in sent.json.items() if v is not None} == {
-                k: v for k, v in post.request_json.items() if v is not None}
+            assert _same_data(sent.json) == _same_data(post.request_json)
         if test.startswith("chat_completion") and not kwargs.get("stream"):
             assert out.choices[0].message.content == post.json()["choices"][0]["message"][
                 "content"]

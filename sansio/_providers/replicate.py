@@ -54,7 +54,13 @@ def _prediction(call: ProviderCall, response: Response) -> dict[str, Any]:
 def _read(call: ProviderCall) -> Callable[[Response], JobState]:
     def read(response: Response) -> JobState:
         prediction = _prediction(call, response)
-        return job_state(prediction.get("status"), _WORDS, prediction.get("error"))
+        state = job_state(prediction.get("status"), _WORDS, prediction.get("error"))
+        # `Prefer: wait` may answer a prediction still "processing" whose output (the file
+        # URL) is already there (a recorded answer does): that output is the result, as
+        # huggingface_hub reads it.
+        if state.state == "pending" and prediction.get("output") not in (None, [], ""):
+            return JobState("done", state.status, state.detail)
+        return state
 
     return read
 
