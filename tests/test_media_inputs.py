@@ -21,7 +21,7 @@ from inferwire.sansio._hf_tasks import task_flow
 
 from flowscript import Conversation
 
-HF = build_config(token="hf_test")
+HF = build_config(token="hf_test", provider="hf-inference")
 SETTINGS = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
