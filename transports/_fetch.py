@@ -32,7 +32,8 @@ from .sansio._errors import (
 )
 from .sansio._http import Request, ResponseHead
 
-__all__ = ["BROWSER_HEADERS", "FetchBackend", "FetchPool", "FetchResponse", "fetch_headers"]
+__all__ = ["BROWSER_HEADERS", "FetchBackend", "FetchPool", "FetchResponse", "fetch_headers",
+           "sync_unavailable"]
 
 BROWSER_HEADERS = frozenset({
     "accept-charset", "accept-encoding", "connection", "content-length", "date", "expect",
@@ -47,6 +48,14 @@ def _js() -> Any:
 
 def _ffi() -> Any:
     return importlib.import_module("pyodide.ffi")
+
+
+def sync_unavailable(name: str) -> UsageError:
+    """The error for the sync client under Pyodide, where ``fetch`` can only be awaited."""
+    return UsageError(
+        f"inferwire.{name} (the sync client) is not available under Pyodide: the browser's "
+        "fetch can only be awaited there. Use AsyncInferenceClient (``await`` works at the "
+        "top level of Pyodide code)")
 
 
 def fetch_headers(request: Request) -> list[tuple[str, str]]:

@@ -5,8 +5,9 @@
 // PYODIDE_DIR is the npm package's folder (node_modules/pyodide): nothing is fetched from the
 // internet. inferwire's source files are written into Pyodide's in-memory filesystem with the
 // package layout of pyproject.toml (transports/ is `inferwire`, sansio/ is
-// `inferwire.sansio`). NAME=VALUE pairs become os.environ. The program may use top-level
-// await; its exit status is 0 when it returns, 1 when it raises (the traceback on stderr).
+// `inferwire.sansio`). NAME=VALUE pairs become os.environ. The program defines `async def
+// main()`, which is awaited; the exit status is 0 when it returns, 1 when it raises (the
+// traceback on stderr).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,10 +37,10 @@ copyTree(join(root, "sansio"), "/inferwire-src/inferwire/sansio");
 
 try {
   await pyodide.runPythonAsync(
-    "import sys; sys.path.insert(0, '/inferwire-src')\n" + readFileSync(program, "utf8"),
-    { filename: program });
+    "import sys; sys.path.insert(0, '/inferwire-src')\n" + readFileSync(program, "utf8")
+    + "\nawait main()\n", { filename: program });
 } catch (error) {
-  console.error(String(error));
+  console.error(error.type === "SystemExit" ? "the program failed" : String(error.message ?? error));
   process.exit(1);
 }
 process.exit(0);

@@ -204,6 +204,12 @@ class FakeInferenceServer:
         """How many connections are open right now (clients that closed are gone)."""
         return self._core.open_connections
 
+    def wait_connection_closed(self, connection_id: int, timeout: float = 5.0) -> bool:
+        """Block until the connection `connection_id` (a `RecordedRequest.connection_id`) is
+        closed, at most ``timeout`` seconds; whether it closed (e.g. a client aborted a
+        stream). Not from an event loop thread that the client needs."""
+        return self._core.wait_closed(connection_id, timeout)
+
     @property
     def errors(self) -> list[BaseException]:
         """Exceptions raised by reply functions or default routes (each was answered with a
