@@ -193,6 +193,10 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
     ``asyncio.timeout``/cancel scopes are honoured too. One client may be used from
     successive ``asyncio.run()`` calls (connections of a finished loop are dropped). Close it
     with ``await client.close()`` or ``async with``.
+
+    Under Pyodide (``sys.platform == "emscripten"``, or ``async_library="pyodide"``) it runs on
+    the JavaScript ``fetch`` API instead (h11 is never imported): see the "Browser and Pyodide"
+    page for what differs there.
     """
 
     def __init__(
