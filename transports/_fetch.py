@@ -189,9 +189,11 @@ class FetchResponse:
         until = time.monotonic() + grace
         try:
             while not self._done and time.monotonic() < until:
-                await _wait(self._reader.read(), self._controller, until - time.monotonic(),
-                            None, "finishing the stream")
-                # a chunk after the end marker is discarded; `done` ends the loop
+                # what follows the end marker is discarded
+                result = await _wait(self._reader.read(), self._controller,
+                                     until - time.monotonic(), None, "finishing the stream")
+                if result.done:
+                    self._done = True
         except InferenceError:
             pass
         except BaseException as exc:
