@@ -193,6 +193,10 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     module_name = _CLIENTS.get(name)
+    if module_name == "._sync" and __import__("sys").platform == "emscripten":
+        from ._fetch import sync_unavailable
+
+        raise sync_unavailable(name)
     if module_name is not None:
         value = getattr(importlib.import_module(module_name, __name__), name)
     elif name in __all__:

@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from ._async_hf_tasks import AsyncHFTaskMethods
 from ._async_tasks import AsyncTaskMethods
 from ._common import ClientOptions, ClientProperties, client_config, hf_debug
+<<<<<<< HEAD
 from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, get_backend
 from ._observe import begin, last_response
+=======
+from ._observe import begin
+>>>>>>> h14
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
     DEFAULT_BODY_LIMIT,
@@ -36,7 +40,16 @@ if TYPE_CHECKING:
     from os import PathLike
     from ssl import SSLContext
 
+<<<<<<< HEAD
     from .sansio._providers._jobs import JobProgress
+=======
+    from ._fetch import FetchBackend, FetchPool, FetchResponse
+    from ._h11 import AsyncBackend, ConnectionPool, PooledResponse
+
+    Pool = ConnectionPool | FetchPool
+    Backend = AsyncBackend | FetchBackend
+    Pending = PooledResponse | FetchResponse
+>>>>>>> h14
 
 
 __all__ = ["AsyncInferenceClient", "AsyncStream", "TrioInferenceClient", "current_async_library"]
@@ -77,7 +90,7 @@ class AsyncStream(Generic[T]):
     __slots__ = ("_closed", "_decoder", "_index", "_items", "_owner", "_response", "_slicer",
                  "head")
 
-    def __init__(self, response: PooledResponse, head: ResponseHead,
+    def __init__(self, response: Pending, head: ResponseHead,
                  decoder: StreamDecoder[T], owner: object = None) -> None:
         self._owner = owner  # keeps the client (and its pool) alive while the stream is read
         self._response = response
@@ -159,7 +172,7 @@ class AsyncStream(Generic[T]):
         await self.aclose()
 
 
-def _close_pools_now(pools: list[ConnectionPool]) -> None:
+def _close_pools_now(pools: list[Pool]) -> None:
     for pool in pools:
         pool.close_nowait()
     pools.clear()
@@ -195,6 +208,10 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
     ``asyncio.timeout``/cancel scopes are honoured too. One client may be used from
     successive ``asyncio.run()`` calls (connections of a finished loop are dropped). Close it
     with ``await client.close()`` or ``async with``.
+
+    Under Pyodide (``sys.platform == "emscripten"``, or ``async_library="pyodide"``) it runs on
+    the JavaScript ``fetch`` API instead (h11 is never imported): see the "Browser and Pyodide"
+    page for what differs there.
     """
 
     def __init__(
@@ -215,10 +232,14 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
         verify: bool | str | PathLike[str] | SSLContext = True,
         proxy: str | None = None,
         trust_env: bool = True,
+<<<<<<< HEAD
         job_timeout: float | None = 600.0,
         job_poll_interval: float | None = None,
         on_job_progress: Callable[[JobProgress], None] | None = None,
         async_library: Literal["asyncio", "trio"] | None = None,
+=======
+        async_library: Literal["asyncio", "trio", "pyodide"] | None = None,
+>>>>>>> h14
     ) -> None:
         self._config = client_config(
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
@@ -228,13 +249,20 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
         )
         self._options = ClientOptions.build(timeout=timeout, deadline=deadline, verify=verify,
                                             proxy=proxy, trust_env=trust_env)
-        if async_library not in (None, "asyncio", "trio"):
-            raise UsageError("async_library must be 'asyncio', 'trio' or None",
+        if async_library not in (None, "asyncio", "trio", "pyodide"):
+            raise UsageError("async_library must be 'asyncio', 'trio', 'pyodide' or None",
                              argument="async_library")
+        if async_library is None and sys.platform == "emscripten":
+            async_library = "pyodide"
+        if async_library == "pyodide" and (verify is not True or proxy is not None):
+            raise UsageError(
+                "under Pyodide the browser (or Node) makes the connections: its own TLS "
+                "verification and proxy settings apply; pass neither verify= nor proxy=",
+                argument="verify" if verify is not True else "proxy")
         self._library = async_library
-        self._pool: ConnectionPool | None = None
-        self._backend: AsyncBackend | None = None
-        self._pools: list[ConnectionPool] = []
+        self._pool: Pool | None = None
+        self._backend: Backend | None = None
+        self._pools: list[Pool] = []
         # A client dropped without close() still closes its sockets when collected.
         weakref.finalize(self, _close_pools_now, self._pools)
         self._curl = hf_debug()
@@ -274,22 +302,34 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
 
     # -- the transport loop ------------------------------------------------------------
 
-    def _get_pool(self) -> tuple[ConnectionPool, AsyncBackend]:
+    def _get_pool(self) -> tuple[Pool, Backend]:
+        if self._library == "pyodide":
+            if self._pool is None or self._backend is None:
+                from ._fetch import FetchBackend, FetchPool
+
+                self._backend = FetchBackend()
+                self._pool = FetchPool()
+            return self._pool, self._backend
         library = self._library or current_async_library()
         if self._backend is not None and self._backend.name != library:
             raise UsageError(
                 f"this AsyncInferenceClient was first used under {self._backend.name}; "
                 f"create another one for {library}")
         if self._pool is None or self._backend is None:
-            self._backend = self._backend or get_backend(library)
+            # The h11 pool is imported here, not with the module: the fetch transport never
+            # loads it (nor h11).
+            from ._h11 import ConnectionPool, get_backend
+
+            backend = self._backend or get_backend(library)
+            self._backend = backend
             options = self._options
-            self._pool = ConnectionPool(self._backend, timeouts=options.timeouts(),
+            self._pool = ConnectionPool(backend, timeouts=options.timeouts(),
                                         verify=options.verify, proxy=options.proxy,
                                         trust_env=options.trust_env)
             self._pools.append(self._pool)
         return self._pool, self._backend
 
-    async def _send(self, pool: ConnectionPool, send: Send, timeouts: Any) -> Response:
+    async def _send(self, pool: Pool, send: Send, timeouts: Any) -> Response:
         opened = await pool.open(send.request, timeouts)
         try:
             collector = BodyCollector(send, opened.head)
@@ -306,7 +346,7 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
         deadline = None if options.deadline is None else backend.now() + options.deadline
         timeouts = options.timeouts(deadline)
         runner: FlowRunner[Any] = FlowRunner(flow)
-        pending: PooledResponse | None = None
+        pending: Pending | None = None
         curl = self._curl
         try:
             step = runner.start()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._h11 import Timeouts
+from ._timeouts import Timeouts
 from .sansio._args import reject_unexpected
 from .sansio._config import ClientConfig, build_config
 from .sansio._effects import DEFAULT_BODY_LIMIT

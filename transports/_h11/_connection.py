@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import h11
 
+from inferwire._timeouts import Timeouts
 from inferwire.sansio._errors import (
     IncompleteStreamError,
     InferenceError,
@@ -57,24 +57,6 @@ _MAX_INFORMATIONAL = 16
 
 Origin = tuple[str, str, int]
 """(scheme, host, port): what a pooled connection is keyed by."""
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds to wait (None: no limit).
-
-    `connect` covers the TCP connect and the TLS handshake; `read` is the longest wait for the
-    next bytes from the server, the response head included; `write` the longest wait for the
-    socket to take the request.
-    """
-
-    connect: float | None = 10.0
-    read: float | None = 60.0
-    write: float | None = 60.0
-    deadline: float | None = None
-    """The instant, on the backend's clock (`backend.now()`), by which the whole call must be
-    over: every wait is cut to what remains of it, and its passing is an
-    `InferenceTimeoutError` that says so."""
 
 
 class DeadlinePassed(Exception):  # noqa: N818 - internal signal, never escapes the package

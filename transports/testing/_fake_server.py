@@ -558,6 +558,10 @@ class ServerCore:
         with self._lock:
             return len(self._conns)
 
+    def wait_closed(self, connection_id: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: connection_id not in self._conns, timeout)
+
     def start(self) -> None:
         with self._lock:
             if self._started:

@@ -239,3 +239,26 @@ def replay(path: str | os.PathLike[str], **options: Unpack[ReplyOptions]) -> Rep
     return apply_options(reply, options)
 
 
+
+
+# --------------------------------------------------------------------------------------------
+# CORS (`FakeInferenceServer(cors=True)`), for clients running in a browser page
+# --------------------------------------------------------------------------------------------
+
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "*"),
+)
+"""Added to every reply of a server with ``cors=True``: any page may read any reply."""
+
+
+def cors_preflight(request_headers: Mapping[str, str]) -> Reply:
+    """The ``204`` answer to a CORS preflight (``OPTIONS``) allowing the method and headers it
+    asks for (``Authorization`` included, which the ``*`` wildcard does not cover)."""
+    method = request_headers.get("access-control-request-method", "POST")
+    asked = request_headers.get("access-control-request-headers", "")
+    headers = [*CORS_HEADERS, ("Access-Control-Allow-Methods", method),
+               ("Access-Control-Max-Age", "600")]
+    if asked:
+        headers.append(("Access-Control-Allow-Headers", asked))
+    return Reply(status=204, headers=tuple(headers))

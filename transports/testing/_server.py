@@ -14,7 +14,7 @@ from ._fake_server import RecordedRequest, Reply, ServerCore, dumps
 from ._hf_play import HF_TASKS, task_reply
 from ._hf_tasks import fake_embedding, hf_features
 from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
-from ._replies import error, json_reply
+from ._replies import CORS_HEADERS, cors_preflight, error, json_reply
 from ._tgi import tgi_generate, tgi_stream
 from .plays import JobPlay, make_play
 
@@ -86,6 +86,10 @@ class FakeInferenceServer:
             per text) or ``"tokens"`` (transformers: ``[1, T, dim]`` per text, T tokens).
         host: The address to bind (loopback by default).
         port: The port (0: a free one).
+        cors: Answer CORS preflights (``OPTIONS``: any origin, the method and headers asked)
+            and add ``Access-Control-Allow-Origin: *`` and ``Access-Control-Expose-Headers:
+            *`` to every reply, so that a page on another origin (Pyodide in a browser) can
+            call the server. Preflights are recorded in `requests` like any request.
     """
 
     def __init__(
@@ -99,8 +103,10 @@ class FakeInferenceServer:
         features: Literal["pooled", "tokens"] = "pooled",
         host: str = "127.0.0.1",
         port: int = 0,
+        cors: bool = False,
     ) -> None:
         self._tokens = _tokens(tokens)
+        self.cors = cors
         self.model = model
         self.embedding_dim = embedding_dim
         self.root_task = _check_task(root_task)
@@ -203,6 +209,12 @@ class FakeInferenceServer:
     def open_connections(self) -> int:
         """How many connections are open right now (clients that closed are gone)."""
         return self._core.open_connections
+
+    def wait_connection_closed(self, connection_id: int, timeout: float = 5.0) -> bool:
+        """Block until the connection `connection_id` (a `RecordedRequest.connection_id`) is
+        closed, at most ``timeout`` seconds; whether it closed (e.g. a client aborted a
+        stream). Not from an event loop thread that the client needs."""
+        return self._core.wait_closed(connection_id, timeout)
 
     @property
     def errors(self) -> list[BaseException]:
@@ -354,10 +366,14 @@ class FakeInferenceServer:
         return None if source is None else _resolve(source, request)
 
     def _dispatch(self, request: RecordedRequest) -> Reply:
+        if self.cors and request.method == "OPTIONS":
+            return cors_preflight(request.headers)
         reply = self._next_scripted(request)
         if reply is None and self._providers:
             reply = self._provider_reply(request)
-        return reply if reply is not None else self.default_reply(request)
+        if reply is None:
+            reply = self.default_reply(request)
+        return reply.with_options(headers=CORS_HEADERS) if self.cors else reply
 
     def _provider_reply(self, request: RecordedRequest) -> Reply | None:
         name, _, rest = request.path.lstrip("/").partition("/")
