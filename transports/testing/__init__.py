@@ -36,6 +36,9 @@ match by path suffix, so a prefix such as ``/models/org/name/v1/chat/completions
 - ``POST`` to any other path (``/``, ``/models/org/name``): the server's ``root_task``, by
   default TGI-compatible text generation (SSE when ``"stream": true``, else
   ``[{"generated_text": ...}]``); any task id of `TASKS` works.
+- ``GET /api/models/{id}`` and ``GET /api/models`` (the search): the Hub API, for the models
+  registered with `FakeInferenceServer.hub_model` (``hub_models=``); point a client at it with
+  ``hub_url=server.base_url``. An unregistered model is a 404 ``Repository not found``.
 - ``GET .../health`` (``{"status":"ok"}``), ``GET .../info`` (TGI-like), ``GET .../models``
   (OpenAI model list); any other ``GET`` is a 404 in llama.cpp's error shape.
 

@@ -13,6 +13,7 @@ from ._common import _CREATED, DEFAULT_MODEL, DEFAULT_TOKENS, _tokens, _usage
 from ._fake_server import RecordedRequest, Reply, ServerCore, dumps
 from ._hf_play import HF_TASKS, task_reply
 from ._hf_tasks import fake_embedding, hf_features
+from ._hub import HubModels
 from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
 from ._replies import CORS_HEADERS, cors_preflight, error, json_reply
 from ._tgi import tgi_generate, tgi_stream
@@ -84,6 +85,8 @@ class FakeInferenceServer:
             text-classification pipeline (see `serve_task`).
         features: Shape of feature extraction: ``"pooled"`` (sentence-transformers: ``[dim]``
             per text) or ``"tokens"`` (transformers: ``[1, T, dim]`` per text, T tokens).
+        hub_models: Models the fake Hub API knows: ``{model id: keyword arguments of
+            hub_model}`` (see `hub_model`).
         host: The address to bind (loopback by default).
         port: The port (0: a free one).
         cors: Answer CORS preflights (``OPTIONS``: any origin, the method and headers asked)
@@ -101,6 +104,7 @@ class FakeInferenceServer:
         root_task: str = "text-generation",
         tasks: Mapping[str, str] | None = None,
         features: Literal["pooled", "tokens"] = "pooled",
+        hub_models: Mapping[str, Mapping[str, Any]] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         cors: bool = False,
@@ -120,6 +124,8 @@ class FakeInferenceServer:
         self._providers: dict[str, ProviderPlay] = {}
         for model_id, task in (tasks or {}).items():
             self.serve_task(model_id, task)
+        self._hub = HubModels()
+        self._hub.add_all(hub_models or {})
 
     @property
     def tokens(self) -> list[str]:
@@ -324,6 +330,36 @@ class FakeInferenceServer:
             env["HF_ENDPOINT"] = self.base_url
         return env
 
+    def hub_model(
+        self,
+        model_id: str,
+        *,
+        pipeline_tag: str | None = None,
+        providers: Mapping[str, Mapping[str, Any]] | None = None,
+        library_name: str | None = None,
+        inference: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> None:
+        """Register ``model_id`` with the fake Hub API (replacing an earlier registration).
+
+        ``GET /api/models/{model_id}`` then answers its model info, and the search
+        ``GET /api/models`` lists it. Point a client at the fake Hub with
+        ``hub_url=server.base_url`` (or ``HF_ENDPOINT``).
+
+        Args:
+            model_id: ``"name"`` or ``"org/name"``.
+            pipeline_tag: The model's ``pipeline_tag`` (absent when None).
+            providers: The ``inferenceProviderMapping``: provider name -> ``{"providerId",
+                "task", "status"?, "adapter"?, "adapterWeightsPath"?}`` (``status`` defaults
+                to ``"live"``).
+            library_name: The model's ``library_name`` (absent when None).
+            inference: The ``inference`` field (``"warm"``); None means ``"warm"`` when a
+                provider is live, else absent.
+            tags: The model's ``tags``.
+        """
+        self._hub.add(model_id, pipeline_tag=pipeline_tag, providers=providers,
+                      library_name=library_name, inference=inference, tags=tags)
+
     @property
     def tasks(self) -> dict[str, str]:
         """The models that play a task (given by ``tasks=`` and `serve_task`), a copy."""
@@ -390,6 +426,8 @@ class FakeInferenceServer:
         for the routes you keep.
         """
         path = request.path.rstrip("/") or "/"
+        if self._hub.answers(request):
+            return self._hub.reply(request)
         if request.method in ("GET", "HEAD"):
             if path.endswith("/health"):
                 return json_reply({"status": "ok"})
