@@ -12,12 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from ._async_hf_tasks import AsyncHFTaskMethods
 from ._async_tasks import AsyncTaskMethods
 from ._common import ClientOptions, ClientProperties, client_config, hf_debug
-<<<<<<< HEAD
-from ._h11 import AsyncBackend, ConnectionPool, PooledResponse, get_backend
 from ._observe import begin, last_response
-=======
-from ._observe import begin
->>>>>>> h14
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
     DEFAULT_BODY_LIMIT,
@@ -40,16 +35,13 @@ if TYPE_CHECKING:
     from os import PathLike
     from ssl import SSLContext
 
-<<<<<<< HEAD
-    from .sansio._providers._jobs import JobProgress
-=======
     from ._fetch import FetchBackend, FetchPool, FetchResponse
     from ._h11 import AsyncBackend, ConnectionPool, PooledResponse
+    from .sansio._providers._jobs import JobProgress
 
     Pool = ConnectionPool | FetchPool
     Backend = AsyncBackend | FetchBackend
     Pending = PooledResponse | FetchResponse
->>>>>>> h14
 
 
 __all__ = ["AsyncInferenceClient", "AsyncStream", "TrioInferenceClient", "current_async_library"]
@@ -232,14 +224,10 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientPropertie
         verify: bool | str | PathLike[str] | SSLContext = True,
         proxy: str | None = None,
         trust_env: bool = True,
-<<<<<<< HEAD
         job_timeout: float | None = 600.0,
         job_poll_interval: float | None = None,
         on_job_progress: Callable[[JobProgress], None] | None = None,
-        async_library: Literal["asyncio", "trio"] | None = None,
-=======
         async_library: Literal["asyncio", "trio", "pyodide"] | None = None,
->>>>>>> h14
     ) -> None:
         self._config = client_config(
             model=model, base_url=base_url, provider=provider, token=token, api_key=api_key,
