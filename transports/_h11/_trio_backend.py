@@ -30,6 +30,15 @@ def _as_oserror(exc: BaseException) -> OSError:
     return ConnectionError(str(exc) or type(exc).__name__)
 
 
+def _unless_would_block(sock: socket.socket, exc: OSError) -> None:
+    """Return if `exc` only says the socket would block (and it is still open); else raise
+    the error the connection layer expects."""
+    if sock.fileno() == -1:  # closed by `close()` while this task waited
+        raise ConnectionAbortedError("closed by the client") from exc
+    if not isinstance(exc, BlockingIOError):
+        raise exc
+
+
 class TrioStream:
     """A TCP or TLS stream under trio.
 
@@ -76,14 +85,8 @@ class TrioStream:
         while True:
             try:
                 return sock.recv(size)
-            except BlockingIOError:
-                pass
             except OSError as exc:
-                if sock.fileno() == -1:
-                    raise ConnectionAbortedError("closed by the client") from exc
-                raise
-            if sock.fileno() == -1:
-                raise ConnectionAbortedError("closed by the client")
+                _unless_would_block(sock, exc)
             await trio.lowlevel.wait_readable(sock)
 
     async def _write_raw(self, sock: socket.socket, data: bytes) -> None:
@@ -95,14 +98,8 @@ class TrioStream:
             try:
                 sent += sock.send(view[sent:])
                 continue
-            except BlockingIOError:
-                pass
             except OSError as exc:
-                if sock.fileno() == -1:
-                    raise ConnectionAbortedError("closed by the client") from exc
-                raise
-            if sock.fileno() == -1:
-                raise ConnectionAbortedError("closed by the client")
+                _unless_would_block(sock, exc)
             waited = True
             await trio.lowlevel.wait_writable(sock)
         if not waited:
