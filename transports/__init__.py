@@ -80,6 +80,23 @@ if TYPE_CHECKING:
         UsageTypeError,
         ValidationError,
     )
+    from .sansio._legacy_types import (
+        BestOfSequence,
+        ClassificationOutput,
+        ConversationalOutput,
+        ConversationalOutputConversation,
+        Details,
+        FinishReason,
+        ImageSegmentationOutput,
+        InputToken,
+        ModelStatus,
+        StreamDetails,
+        TextGenerationParameters,
+        TextGenerationResponse,
+        TextGenerationStreamResponse,
+        Token,
+        TokenClassificationOutput,
+    )
     from .sansio._retry import RetryPolicy
     from .sansio._textgen_types import (
         TextGenerationOutput,
@@ -169,6 +186,25 @@ __all__ = [
     "UsageTypeError",
     "ValidationError",
     "__version__",
+]
+
+# The older huggingface_hub type names (docs/migrating.md).
+__all__ += [
+    "BestOfSequence",
+    "ClassificationOutput",
+    "ConversationalOutput",
+    "ConversationalOutputConversation",
+    "Details",
+    "FinishReason",
+    "ImageSegmentationOutput",
+    "InputToken",
+    "ModelStatus",
+    "StreamDetails",
+    "TextGenerationParameters",
+    "TextGenerationResponse",
+    "TextGenerationStreamResponse",
+    "Token",
+    "TokenClassificationOutput",
 ]
 
 # The generated types (every other huggingface_hub type name), resolved by `__getattr__`.
