@@ -235,3 +235,121 @@ def list_deployed_models(config: ClientConfig,
         config, "/api/models?inference_provider=all&expand%5B%5D=pipeline_tag"
                 "&expand%5B%5D=library_name"), config.runtime)
     return deployed_models(load_json_body(response.body, "model search"), wanted)
+
+
+#: The tasks the old ``InferenceApi`` accepted for an explicit `task`.
+ALL_TASKS = (
+    "text-classification", "token-classification", "table-question-answering",
+    "question-answering", "zero-shot-classification", "translation", "summarization",
+    "conversational", "feature-extraction", "text-generation", "text2text-generation",
+    "fill-mask", "sentence-similarity", "text-to-speech", "automatic-speech-recognition",
+    "audio-to-audio", "audio-classification", "voice-activity-detection",
+    "image-classification", "object-detection", "image-segmentation", "text-to-image",
+    "image-to-image", "tabular-classification", "tabular-regression",
+)
+
+# Old InferenceApi tasks with a modern method: task -> (method, how `inputs` becomes its
+# arguments: "inputs" (positional), or the names of the dict keys passed positionally).
+_DISPATCH: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "text-classification": ("text_classification", ()),
+    "token-classification": ("token_classification", ()),
+    "table-question-answering": ("table_question_answering", ("table", "query")),
+    "question-answering": ("question_answering", ("question", "context")),
+    "zero-shot-classification": ("zero_shot_classification", ()),
+    "translation": ("translation", ()),
+    "summarization": ("summarization", ()),
+    "conversational": ("conversational", ("text", "generated_responses", "past_user_inputs")),
+    "feature-extraction": ("feature_extraction", ()),
+    "text-generation": ("text_generation", ()),
+    "text2text-generation": ("text_generation", ()),
+    "fill-mask": ("fill_mask", ()),
+    "sentence-similarity": ("sentence_similarity", ("source_sentence", "sentences")),
+    "text-to-speech": ("text_to_speech", ()),
+    "automatic-speech-recognition": ("automatic_speech_recognition", ()),
+    "audio-to-audio": ("audio_to_audio", ()),
+    "audio-classification": ("audio_classification", ()),
+    "image-classification": ("image_classification", ()),
+    "object-detection": ("object_detection", ()),
+    "image-segmentation": ("image_segmentation", ()),
+    "text-to-image": ("text_to_image", ()),
+    "image-to-image": ("image_to_image", ()),
+    "tabular-classification": ("tabular_classification", ("table",)),
+    "tabular-regression": ("tabular_regression", ("table",)),
+}
+
+
+def pipeline_tag(config: ClientConfig, model_id: str) -> Flow[str | None]:
+    """Flow of a model's Hub ``pipeline_tag`` (one request, then cached in the client)."""
+    known = config.state.pipeline_tags
+    if model_id in known:
+        return known[model_id]
+    response = yield from send_request(_hub_request(
+        config, f"/api/models/{quote(model_id)}?expand%5B%5D=pipeline_tag"), config.runtime)
+    info = load_json_body(response.body, "model info")
+    tag = info.get("pipeline_tag") if isinstance(info, dict) else None
+    known[model_id] = tag if isinstance(tag, str) else None
+    return known[model_id]
+
+
+def inference_api_task(repo_id: str, task: Any, tag: str | None) -> str:
+    """The task an old ``InferenceApi`` runs: an explicit known `task`, else the pipeline tag."""
+    if task is not None and not isinstance(task, str):
+        raise UsageTypeError("InferenceApi(): task must be a string", argument="task")
+    if task and task != tag:
+        if task not in ALL_TASKS:
+            raise UsageError(f"InferenceApi(): unknown task {task!r} (known: "
+                             f"{', '.join(ALL_TASKS)})", argument="task")
+        return task
+    if tag is None:
+        raise UsageError(f"InferenceApi(): the Hub gives {repo_id!r} no pipeline tag: pass "
+                         "task=", argument="task")
+    return tag
+
+
+def inference_api_call(task: str, inputs: Any, params: Any,
+                       data: Any) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    """``(method, args, kwargs)`` of the modern client method an old ``InferenceApi`` call
+    with `task` runs; `params` become keyword arguments, `data` (bytes) the input."""
+    found = _DISPATCH.get(task)
+    if found is None:
+        raise UsageError(f"InferenceApi(): task {task!r} has no modern equivalent today",
+                         argument="task")
+    method, keys = found
+    if params is not None and not isinstance(params, Mapping):
+        raise UsageTypeError("InferenceApi(): params must be a dict", argument="params")
+    kwargs = dict(params or {})
+    if data is not None:
+        if inputs is not None:
+            raise UsageError("InferenceApi(): pass inputs or data, not both", argument="data")
+        inputs = data
+    if not keys:
+        return method, (inputs,), kwargs
+    if not isinstance(inputs, Mapping):
+        raise UsageTypeError(f"InferenceApi(): {task} takes inputs as a dict with "
+                             f"{', '.join(keys)}", argument="inputs")
+    missing = [key for key in keys[:2] if key not in inputs and key != "generated_responses"]
+    if missing:
+        raise UsageError(f"InferenceApi(): {task} inputs lack {', '.join(missing)}",
+                         argument="inputs")
+    return method, tuple(inputs.get(key) for key in keys), kwargs
+
+
+def old_json(task: str, result: Any) -> Any:
+    """A modern result as the old ``InferenceApi`` returned it: plain dicts and lists (the
+    text tasks wrapped in a list, as the API answered)."""
+    if task in ("text-generation", "text2text-generation"):
+        return [{"generated_text": result}]
+    if task in ("summarization", "translation"):
+        return [_plain(result)]
+    return _plain(result)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):  # FloatArray (feature extraction)
+        return tolist()
+    return value
