@@ -17,23 +17,29 @@ from urllib.parse import quote
 
 from ._chat_types import ChatCompletionOutput
 from ._config import ClientConfig, is_url
-from ._effects import Flow
-from ._errors import MalformedResponseError, UsageError, UsageTypeError
+from ._effects import Flow, Send
+from ._errors import HTTPStatusError, MalformedResponseError, UsageError, UsageTypeError
 from ._exchange import send_request
-from ._http import Request
+from ._http import Request, Response
 from ._legacy_types import ConversationalOutput, ModelStatus
 from ._models import load_json_body
 from ._tasks import chat_completion
 
 __all__ = [
+    "ALL_TASKS",
     "MODERN",
+    "capturing",
     "chat_parameters",
     "conversation_messages",
     "conversational",
     "deployed_models",
     "get_model_status",
+    "inference_api_call",
+    "inference_api_task",
     "list_deployed_models",
     "model_status",
+    "old_json",
+    "pipeline_tag",
 ]
 
 #: what each old call is today, for its DeprecationWarning
@@ -353,3 +359,29 @@ def _plain(value: Any) -> Any:
     if callable(tolist):  # FloatArray (feature extraction)
         return tolist()
     return value
+
+
+def capturing(flow: Flow[Any]) -> Flow[Response]:
+    """Run `flow` and answer with the last response a `Send` got instead of its result: the
+    old ``InferenceApi``'s ``raw_response=True``. An error status is returned, not raised,
+    as the old class did; any other failure propagates."""
+    last: Response | None = None
+    try:
+        effect = next(flow)
+        while True:
+            try:
+                answer = yield effect
+            except BaseException as exc:  # noqa: BLE001 - a transport failure: the flow decides
+                effect = flow.throw(exc)
+                continue
+            if isinstance(effect, Send) and isinstance(answer, Response):
+                last = answer
+            effect = flow.send(answer)
+    except StopIteration:
+        pass
+    except (HTTPStatusError, MalformedResponseError):
+        if last is None:
+            raise
+    if last is None:
+        raise UsageError("raw_response=True: the call sent no request", argument="raw_response")
+    return last

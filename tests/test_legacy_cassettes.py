@@ -5,10 +5,10 @@ the pipeline-tag lookup; a recorded ``/pipeline/<task>/<model>`` answer is serve
 today's routing sends the call (``/hf-inference/models/<model>``, after the provider-mapping
 lookup, which the recordings predate and the fake Hub answers). Not replayable:
 ``test_inference_missing_input``'s 400 (inferwire refuses the question-answering inputs
-without ``context`` before sending: its lookup is replayed) and
-``test_text_to_image_raw_response`` (``raw_response=True`` is refused: there is no
-``requests.Response`` to return); ``test_text_to_image`` recorded no image, so the fake's
-default PNG stands in.
+without ``context`` before sending: its lookup is replayed).
+``test_text_to_image`` and ``test_text_to_image_raw_response`` recorded no image (only the
+lookup), so the fake's default PNG stands in; ``raw_response=True`` returns inferwire's
+`Response` (``status``, ``headers``, ``body``), not a ``requests.Response``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import pytest
 from conformance import Interaction, cassette_reply, load_cassette, require_cassettes
 
 from inferwire import InferenceApi, UsageError
-from inferwire.testing import FakeInferenceServer
+from inferwire.sansio import Response
+from inferwire.testing import FakeInferenceServer, error
 
 
 @pytest.fixture(autouse=True)
@@ -111,5 +112,21 @@ def test_text_to_image_replays_the_lookup_and_returns_an_image(
         with InferenceApi(model) as api:
             image = api("cat")
         assert image.format == "PNG"
-        with InferenceApi(model) as api, pytest.raises(UsageError, match="raw_response"):
-            api("cat", raw_response=True)
+
+
+def test_text_to_image_raw_response_is_the_unparsed_response(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = "stabilityai/stable-diffusion-2-1"
+    with FakeInferenceServer(tasks={model: "text-to-image"}) as server:
+        replay(monkeypatch, server, "InferenceApiTest.test_text_to_image_raw_response.yaml",
+               model, "text-to-image")
+        with InferenceApi(model) as api:
+            response = api("cat", raw_response=True)
+            assert isinstance(response, Response)
+            assert response.status == 200 and response.body.startswith(b"\x89PNG")
+            assert (response.header("content-type") or "").startswith("image/")
+            server.route("POST", f"/hf-inference/models/{model}",
+                         error(400, "bad prompt"), times=1)
+            refused = api("cat", raw_response=True)  # an error status is returned, as before
+            assert refused.status == 400 and b"bad prompt" in refused.body
+            assert api("cat").format == "PNG"  # and the next call parses again

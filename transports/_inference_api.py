@@ -13,9 +13,29 @@ from typing import Any
 
 from ._sync import InferenceClient
 from .sansio import _legacy
-from .sansio._errors import UsageError, UsageTypeError
+from .sansio._effects import Flow
+from .sansio._errors import UsageTypeError
+from .sansio._http import Response
 
 __all__ = ["InferenceApi"]
+
+
+class _Captured(Exception):  # noqa: N818 - not an error: carries the raw response out
+    def __init__(self, response: Response) -> None:
+        super().__init__(response)
+        self.response = response
+
+
+class _Client(InferenceClient):
+    """The client of an `InferenceApi`: with `capture` set, a call ends with `_Captured`
+    carrying its raw response (before the method turns the result into its type)."""
+
+    capture = False
+
+    def _run(self, flow: Flow[Any]) -> Any:
+        if not self.capture:
+            return super()._run(flow)
+        raise _Captured(super()._run(_legacy.capturing(flow)))
 
 
 class InferenceApi:
@@ -38,7 +58,7 @@ class InferenceApi:
                                  argument="repo_id")
         self.repo_id = repo_id
         self.options: dict[str, Any] = {"wait_for_model": True, "use_gpu": gpu}
-        self._client = InferenceClient(token=token)
+        self._client = _Client(token=token)
         try:
             tag = self._client._run(_legacy.pipeline_tag(self._client._config, repo_id))
             self.task: str = _legacy.inference_api_task(repo_id, task, tag)
@@ -53,22 +73,27 @@ class InferenceApi:
                  data: bytes | None = None, raw_response: bool = False) -> Any:
         """Run the model's task on `inputs` (or `data` bytes) with `params`.
 
-        ``raw_response=True`` is refused with a `UsageError`: the old class returned a
-        ``requests.Response``, which today's call paths do not produce (call the modern
-        method for a typed result).
+        With ``raw_response=True``, the call's last response as inferwire's `Response`
+        (``status``, ``headers``, ``body``; not a ``requests.Response``), an error status
+        included, as the old class returned it unparsed.
         """
-        if raw_response:
-            raise UsageError("InferenceApi(): raw_response=True is not supported; call the "
-                             f"InferenceClient method for {self.task!r} instead",
-                             argument="raw_response")
         method, args, kwargs = _legacy.inference_api_call(self.task, inputs, params, data)
+        if raw_response:
+            self._client.capture = True
+            try:
+                self._dispatch(method, args, kwargs)
+            except _Captured as captured:
+                return captured.response
+            finally:
+                self._client.capture = False
+        return _legacy.old_json(self.task, self._dispatch(method, args, kwargs))
+
+    def _dispatch(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if method == "conversational":  # the flow itself: one warning (this class's) only
             flow = _legacy.conversational(self._client._config, *args,
                                           parameters=kwargs or None, model=self.repo_id)
-            result = self._client._run(flow)
-        else:
-            result = getattr(self._client, method)(*args, model=self.repo_id, **kwargs)
-        return _legacy.old_json(self.task, result)
+            return self._client._run(flow)
+        return getattr(self._client, method)(*args, model=self.repo_id, **kwargs)
 
     def close(self) -> None:
         """Close the underlying client."""
