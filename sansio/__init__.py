@@ -124,6 +124,23 @@ if TYPE_CHECKING:
         ResponseHead,
         make_headers,
     )
+    from ._legacy_types import (
+        BestOfSequence,
+        ClassificationOutput,
+        ConversationalOutput,
+        ConversationalOutputConversation,
+        Details,
+        FinishReason,
+        ImageSegmentationOutput,
+        InputToken,
+        ModelStatus,
+        StreamDetails,
+        TextGenerationParameters,
+        TextGenerationResponse,
+        TextGenerationStreamResponse,
+        Token,
+        TokenClassificationOutput,
+    )
     from ._retry import (
         RetryPolicy,
         parse_retry_after,
@@ -280,6 +297,23 @@ _EXPORTS = {
         "TextGenerationStreamDecoder",
         "ToolCallAccumulator",
     ),
+    "._legacy_types": (
+        "BestOfSequence",
+        "ClassificationOutput",
+        "ConversationalOutput",
+        "ConversationalOutputConversation",
+        "Details",
+        "FinishReason",
+        "ImageSegmentationOutput",
+        "InputToken",
+        "ModelStatus",
+        "StreamDetails",
+        "TextGenerationParameters",
+        "TextGenerationResponse",
+        "TextGenerationStreamResponse",
+        "Token",
+        "TokenClassificationOutput",
+    ),
     "._tasks": (
         "chat_completion",
         "feature_extraction",
@@ -421,6 +455,25 @@ __all__ = [
     "send_request",
     "snippet",
     "text_generation",
+]
+
+# The older huggingface_hub type names (docs/migrating.md).
+__all__ += [
+    "BestOfSequence",
+    "ClassificationOutput",
+    "ConversationalOutput",
+    "ConversationalOutputConversation",
+    "Details",
+    "FinishReason",
+    "ImageSegmentationOutput",
+    "InputToken",
+    "ModelStatus",
+    "StreamDetails",
+    "TextGenerationParameters",
+    "TextGenerationResponse",
+    "TextGenerationStreamResponse",
+    "Token",
+    "TokenClassificationOutput",
 ]
 
 # The generated types (every other huggingface_hub type name), resolved by `__getattr__`.

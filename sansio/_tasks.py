@@ -32,6 +32,7 @@ from ._streams import (
     CompletionStreamDecoder,
     TextGenerationStreamDecoder,
 )
+from ._textgen_checks import check_text_generation_parameters
 from ._textgen_types import (
     TextGenerationOutput,
     TextGenerationStreamOutput,
@@ -257,6 +258,7 @@ def text_generation(
     check_arg(task, "details", details, (bool,))
     check_arg(task, "stream", stream, (bool,))
     check_params(task, params, TEXT_GENERATION_PARAMS)
+    check_text_generation_parameters(params, stream=bool(stream), zero_temperature=True)
     if params.get("decoder_input_details") and not details:
         raise UsageError(
             "text_generation(): decoder_input_details=True needs details=True",

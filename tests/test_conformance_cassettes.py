@@ -360,7 +360,10 @@ LOOKUPS_ONLY = (
     "Hub API lookups only (model info, redirects), no inference request: inferwire "
     "makes no Hub API calls"
 )
-LEGACY_API = "legacy InferenceApi (/pipeline/<task>/<model> with 'options'); "
+LEGACY_REPLAYED = (
+    "legacy InferenceApi: replayed through inferwire.InferenceApi in test_legacy_cassettes.py "
+    "(what cannot be, and why, is said there)"
+)
 CONVERSATIONAL = (
     "task 'conversational' (removed from huggingface_hub): a dict 'inputs' posted to "
     "a model, which no inferwire call sends"
@@ -389,15 +392,12 @@ NOT_APPLICABLE = _table(
         "an early zero-shot image endpoint answered the bare text 'tree' (no JSON), a shape "
         "neither the API nor huggingface_hub 2.4.0 has",
     ),
-    (
-        "InferenceApiTest.test_inference_missing_input.yaml",
-        LEGACY_API + "a route no inferwire call sends",
-    ),
-    ("InferenceApiTest.test_inference_overriding_invalid_task.yaml", LOOKUPS_ONLY),
+    ("InferenceApiTest.test_inference_missing_input.yaml", LEGACY_REPLAYED),
+    ("InferenceApiTest.test_inference_overriding_invalid_task.yaml", LEGACY_REPLAYED),
     ("InferenceApiTest.test_inference_overriding_task.yaml", {0: HUB_LOOKUP}),
-    ("InferenceApiTest.test_simple_inference.yaml", LEGACY_API + "a route no inferwire call sends"),
-    ("InferenceApiTest.test_text_to_image.yaml", LOOKUPS_ONLY),
-    ("InferenceApiTest.test_text_to_image_raw_response.yaml", LOOKUPS_ONLY),
+    ("InferenceApiTest.test_simple_inference.yaml", LEGACY_REPLAYED),
+    ("InferenceApiTest.test_text_to_image.yaml", LEGACY_REPLAYED),
+    ("InferenceApiTest.test_text_to_image_raw_response.yaml", LEGACY_REPLAYED),
     ("InferenceClientVCRTest.test_conversational.yaml", CONVERSATIONAL),
     ("InferenceClientVCRTest.test_unprocessable_entity_error.yaml", CONVERSATIONAL),
     (

@@ -96,3 +96,33 @@ def test_every_huggingface_hub_member_with_its_parameters() -> None:
                 continue
             assert _parameters(getattr(cls, name)) == expected["parameters"], (
                 f"{cls.__name__}.{name}")
+
+
+#: The older huggingface_hub methods both clients keep (docs/migrating.md): the only public
+#: methods beyond huggingface_hub 2.4.0's members.
+LEGACY_EXTRAS = {"conversational", "get_model_status", "list_deployed_models"}
+
+
+def test_the_only_extra_methods_are_the_listed_legacy_ones() -> None:
+    surface = set(_hf_surface()["members"])
+    for cls in (InferenceClient, AsyncInferenceClient):
+        assert set(_public_methods(cls)) - surface == LEGACY_EXTRAS, cls.__name__
+
+
+def test_legacy_methods_have_the_old_parameters_in_order() -> None:
+    """As in huggingface_hub 0.19-0.2x (names, order, kinds, defaults)."""
+    old = {
+        "conversational": [("text", "POSITIONAL_OR_KEYWORD", None),
+                           ("generated_responses", "POSITIONAL_OR_KEYWORD", "None"),
+                           ("past_user_inputs", "POSITIONAL_OR_KEYWORD", "None"),
+                           ("parameters", "KEYWORD_ONLY", "None"),
+                           ("model", "KEYWORD_ONLY", "None")],
+        "get_model_status": [("model", "POSITIONAL_OR_KEYWORD", "None")],
+        "list_deployed_models": [("frameworks", "POSITIONAL_OR_KEYWORD", "None")],
+    }
+    for cls in (InferenceClient, AsyncInferenceClient):
+        for name, expected in old.items():
+            got = [(p["name"], p["kind"], p["default"]) for p in _parameters(getattr(cls, name))]
+            assert got == expected, f"{cls.__name__}.{name}"
+            assert inspect.iscoroutinefunction(getattr(cls, name)) == (
+                cls is AsyncInferenceClient)

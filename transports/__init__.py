@@ -18,6 +18,7 @@ from .sansio._version import __version__
 
 if TYPE_CHECKING:
     from ._async import AsyncInferenceClient, AsyncStream, TrioInferenceClient
+    from ._inference_api import InferenceApi
     from ._sync import InferenceClient, Stream
     from .sansio._chat_types import (
         ChatCompletionOutput,
@@ -79,6 +80,23 @@ if TYPE_CHECKING:
         UsageError,
         UsageTypeError,
         ValidationError,
+    )
+    from .sansio._legacy_types import (
+        BestOfSequence,
+        ClassificationOutput,
+        ConversationalOutput,
+        ConversationalOutputConversation,
+        Details,
+        FinishReason,
+        ImageSegmentationOutput,
+        InputToken,
+        ModelStatus,
+        StreamDetails,
+        TextGenerationParameters,
+        TextGenerationResponse,
+        TextGenerationStreamResponse,
+        Token,
+        TokenClassificationOutput,
     )
     from .sansio._retry import RetryPolicy
     from .sansio._textgen_types import (
@@ -171,6 +189,26 @@ __all__ = [
     "__version__",
 ]
 
+# The older huggingface_hub type names (docs/migrating.md).
+__all__ += [
+    "BestOfSequence",
+    "ClassificationOutput",
+    "ConversationalOutput",
+    "ConversationalOutputConversation",
+    "Details",
+    "FinishReason",
+    "ImageSegmentationOutput",
+    "InputToken",
+    "ModelStatus",
+    "StreamDetails",
+    "TextGenerationParameters",
+    "TextGenerationResponse",
+    "TextGenerationStreamResponse",
+    "Token",
+    "TokenClassificationOutput",
+    "InferenceApi",
+]
+
 # The generated types (every other huggingface_hub type name), resolved by `__getattr__`.
 if TYPE_CHECKING:
     __all__ += _all.__all__
@@ -186,6 +224,7 @@ _CLIENTS = {
     "AsyncInferenceClient": "._async",
     "AsyncStream": "._async",
     "TrioInferenceClient": "._async",
+    "InferenceApi": "._inference_api",
 }
 
 
@@ -193,7 +232,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     module_name = _CLIENTS.get(name)
-    if module_name == "._sync" and __import__("sys").platform == "emscripten":
+    if module_name in ("._sync", "._inference_api") and __import__("sys").platform == "emscripten":
         from ._fetch import sync_unavailable
 
         raise sync_unavailable(name)

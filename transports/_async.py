@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._async_hf_tasks import AsyncHFTaskMethods
+from ._async_legacy import AsyncLegacyMethods
 from ._async_tasks import AsyncTaskMethods
 from ._common import ClientOptions, ClientProperties, client_config, hf_debug
 from ._observe import begin, last_response
@@ -189,7 +190,8 @@ class _Chat:
         self.completions = _ChatCompletions(client)
 
 
-class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, ClientProperties):
+class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, AsyncLegacyMethods,
+                           ClientProperties):
     """Asynchronous client with the same methods and parameters as `InferenceClient`.
 
     Runs under asyncio and under trio (it finds which one is running; or name it with

@@ -23,6 +23,7 @@ from ._h11._content import iter_decoded, make_decoder
 from ._h11._sync_backend import SyncBackend, run_sync
 from ._observe import begin
 from ._sync_hf_tasks import SyncHFTaskMethods
+from ._sync_legacy import SyncLegacyMethods
 from ._sync_tasks import SyncTaskMethods
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
@@ -262,7 +263,7 @@ def _close_pool(pool: ConnectionPool) -> None:
     pool.close_nowait()
 
 
-class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, ClientProperties):
+class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, SyncLegacyMethods, ClientProperties):
     """Synchronous client for Hugging Face inference (Inference Providers router, Inference
     Endpoints, TGI, TEI, and any OpenAI-compatible server such as llama.cpp or vLLM).
 
