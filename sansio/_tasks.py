@@ -258,7 +258,6 @@ def text_generation(
     check_arg(task, "details", details, (bool,))
     check_arg(task, "stream", stream, (bool,))
     check_params(task, params, TEXT_GENERATION_PARAMS)
-    check_text_generation_parameters(params, stream=bool(stream), zero_temperature=True)
     if params.get("decoder_input_details") and not details:
         raise UsageError(
             "text_generation(): decoder_input_details=True needs details=True",
@@ -273,6 +272,11 @@ def text_generation(
         )
     want_details = bool(details)
     route = config.task_target(model, "text-generation")
+    # The old model's checks are TGI's: an OpenAI-shaped server (a provider, a /v1 URL) also
+    # takes temperature=0, as greedy decoding. (`auto` checks again once it has chosen.)
+    check_text_generation_parameters(
+        params, stream=bool(stream),
+        zero_temperature=isinstance(route, Lookup) or route.openai_style)
     if isinstance(route, Lookup) and route.provider == "auto":
         return _auto(config, route, lambda chosen: text_generation(
             chosen, prompt, model=model, details=details, stream=stream, params=params))

@@ -26,8 +26,7 @@ def check_text_generation_parameters(
     ``top_p`` and ``typical_p`` strictly between 0 and 1; ``best_of`` > 1 needs sampling
     (``do_sample`` or a sampling parameter), no ``seed`` and no streaming. ``None`` means
     unset. A number of the wrong type is a `UsageTypeError`. With `zero_temperature`,
-    ``temperature=0`` passes (``text_generation()`` has always sent it: OpenAI-style servers
-    take it as greedy decoding).
+    ``temperature=0`` passes (for OpenAI-style servers, which take it as greedy decoding).
     """
     def number(name: str) -> Any:
         value = params.get(name)

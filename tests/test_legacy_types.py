@@ -186,8 +186,12 @@ def test_the_text_generation_flow_applies_the_same_checks_before_any_effect(
         next(text_generation(TGI, "Hi", params=kwargs))
 
 
-def test_the_text_generation_flow_still_sends_temperature_zero_as_greedy() -> None:
-    request = next(text_generation(TGI, "Hi", params={"temperature": 0.0})).request
+def test_temperature_zero_is_refused_for_tgi_and_sent_to_openai_style_servers() -> None:
+    with pytest.raises(UsageError, match="temperature") as caught:
+        next(text_generation(TGI, "Hi", params={"temperature": 0.0}))
+    assert caught.value.argument == "temperature"
+    openai = build_config(base_url="http://127.0.0.1:9/v1")
+    request = next(text_generation(openai, "Hi", params={"temperature": 0.0})).request
     assert b'"temperature":0.0' in (request.body or b"").replace(b" ", b"")
 
 
