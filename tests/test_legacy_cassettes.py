@@ -7,8 +7,8 @@ lookup, which the recordings predate and the fake Hub answers). Not replayable:
 ``test_inference_missing_input``'s 400 (inferwire refuses the question-answering inputs
 without ``context`` before sending: its lookup is replayed).
 ``test_text_to_image`` and ``test_text_to_image_raw_response`` recorded no image (only the
-lookup), so the fake's default PNG stands in; ``raw_response=True`` returns inferwire's
-`Response` (``status``, ``headers``, ``body``), not a ``requests.Response``.
+lookup), so the fake's default PNG stands in; ``raw_response=True`` returns a `RawResponse`,
+read like the ``requests.Response`` of old (``status_code``, ``content``, ``json()``...).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from conformance import Interaction, cassette_reply, load_cassette, require_cassettes
 
-from inferwire import InferenceApi, UsageError
+from inferwire import BadRequestError, InferenceApi, UsageError
 from inferwire.sansio import Response
 from inferwire.testing import FakeInferenceServer, error
 
@@ -121,12 +121,16 @@ def test_text_to_image_raw_response_is_the_unparsed_response(
         replay(monkeypatch, server, "InferenceApiTest.test_text_to_image_raw_response.yaml",
                model, "text-to-image")
         with InferenceApi(model) as api:
-            response = api("cat", raw_response=True)
-            assert isinstance(response, Response)
-            assert response.status == 200 and response.body.startswith(b"\x89PNG")
-            assert (response.header("content-type") or "").startswith("image/")
+            response = api("cat", raw_response=True)  # read like the requests.Response of old
+            assert isinstance(response.response, Response)
+            assert response.status_code == 200 and response.ok
+            assert response.content.startswith(b"\x89PNG")
+            assert response.headers["content-type"].startswith("image/")
             server.route("POST", f"/hf-inference/models/{model}",
                          error(400, "bad prompt"), times=1)
             refused = api("cat", raw_response=True)  # an error status is returned, as before
-            assert refused.status == 400 and b"bad prompt" in refused.body
+            assert refused.status_code == 400 and not refused.ok
+            assert refused.json() == "bad prompt"  # (the body this reply sends)
+            with pytest.raises(BadRequestError, match="bad prompt"):
+                refused.raise_for_status()
             assert api("cat").format == "PNG"  # and the next call parses again

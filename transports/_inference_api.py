@@ -15,9 +15,59 @@ from ._sync import InferenceClient
 from .sansio import _legacy
 from .sansio._effects import Flow
 from .sansio._errors import UsageTypeError
+from .sansio._exchange import error_from_response
 from .sansio._http import Response
+from .sansio._models import load_json_body
 
-__all__ = ["InferenceApi"]
+__all__ = ["InferenceApi", "RawResponse"]
+
+
+class RawResponse:
+    """What ``InferenceApi(...)(..., raw_response=True)`` returns: the response, read the way
+    old code read the ``requests.Response`` it got (`status_code`, `headers`, `content`,
+    `text`, `json()`, `ok`, `raise_for_status()`); `response` is inferwire's `Response`."""
+
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        return self.response.status
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is below 400."""
+        return self.response.status < 400
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers (lower-case names)."""
+        return dict(self.response.headers)
+
+    @property
+    def content(self) -> bytes:
+        """The body's bytes."""
+        return self.response.body
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8 (invalid bytes replaced)."""
+        return self.response.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (`MalformedResponseError` if it is not)."""
+        return load_json_body(self.response.body, "the raw response")
+
+    def raise_for_status(self) -> None:
+        """Raise the `HTTPStatusError` of an error status."""
+        if self.response.status >= 400:
+            raise error_from_response(self.response.head, self.response.body)
+
+    def __repr__(self) -> str:
+        return f"<RawResponse [{self.status_code}]>"
 
 
 class _Captured(Exception):  # noqa: N818 - not an error: carries the raw response out
@@ -73,9 +123,9 @@ class InferenceApi:
                  data: bytes | None = None, raw_response: bool = False) -> Any:
         """Run the model's task on `inputs` (or `data` bytes) with `params`.
 
-        With ``raw_response=True``, the call's last response as inferwire's `Response`
-        (``status``, ``headers``, ``body``; not a ``requests.Response``), an error status
-        included, as the old class returned it unparsed.
+        With ``raw_response=True``, the call's last response as a `RawResponse` (read like
+        the ``requests.Response`` of old: ``status_code``, ``content``, ``json()``...), an
+        error status included, as the old class returned it unparsed.
         """
         method, args, kwargs = _legacy.inference_api_call(self.task, inputs, params, data)
         if raw_response:
@@ -83,7 +133,7 @@ class InferenceApi:
             try:
                 self._dispatch(method, args, kwargs)
             except _Captured as captured:
-                return captured.response
+                return RawResponse(captured.response)
             finally:
                 self._client.capture = False
         return _legacy.old_json(self.task, self._dispatch(method, args, kwargs))
