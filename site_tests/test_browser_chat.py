@@ -125,3 +125,18 @@ def test_stopping_the_stream_aborts_the_request_on_the_server(
     stream = [r for r in chat_server.requests if r.path == "/long" + CHAT][-1]
     # the stream had ~20 s to go: its connection closes only because the page aborted it
     assert chat_server.wait_connection_closed(stream.connection_id, 5.0)
+
+
+def test_the_sync_client_blocks_on_fetch_with_jspi(
+        browser: object, page_url: str, chat_server: FakeInferenceServer) -> None:
+    # Chromium has JavaScript Promise Integration: the sync InferenceClient waits on fetch
+    # chunk by chunk (the page still paints between tokens), and leaving the stream aborts.
+    _open(browser, page_url, server=chat_server.url("/paced/v1"), client="sync")
+    times = browser.execute_script("return window.tokenTimes")  # type: ignore[attr-defined]
+    assert len(times) == len(PACED)
+    assert min(b - a for a, b in itertools.pairwise(times)) > 100, times
+    _open(browser, page_url, server=chat_server.url("/long/v1"), stop_after="3", client="sync")
+    status = browser.find_element("id", "status").text  # type: ignore[attr-defined]
+    assert status == "stopped after 3 tokens"
+    stream = [r for r in chat_server.requests if r.path == "/long" + CHAT][-1]
+    assert chat_server.wait_connection_closed(stream.connection_id, 5.0)

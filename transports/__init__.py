@@ -233,9 +233,11 @@ def __getattr__(name: str) -> Any:
 
     module_name = _CLIENTS.get(name)
     if module_name in ("._sync", "._inference_api") and __import__("sys").platform == "emscripten":
-        from ._fetch import sync_unavailable
+        if name == "InferenceApi":
+            from ._fetch import sync_unavailable
 
-        raise sync_unavailable(name)
+            raise sync_unavailable(name)
+        module_name = "._pyodide_sync"  # the sync client over JSPI (refused where it cannot)
     if module_name is not None:
         value = getattr(importlib.import_module(module_name, __name__), name)
     elif name in __all__:

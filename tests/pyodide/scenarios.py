@@ -169,12 +169,21 @@ async def cookie_header_refused():
 
 @scenario
 async def sync_client_refused():
+    # Node has no JavaScript Promise Integration: the sync client cannot block on fetch.
+    from inferwire import InferenceClient
     try:
-        from inferwire import InferenceClient  # noqa: F401
+        InferenceClient(base_url=f"{BASE}/v1")
     except UsageError as exc:
         message = str(exc)
     else:
         raise AssertionError("no UsageError")
+    assert "AsyncInferenceClient" in message and "Promise Integration" in message, message
+    try:
+        from inferwire import InferenceApi  # noqa: F401
+    except UsageError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("no UsageError for InferenceApi")
     assert "AsyncInferenceClient" in message, message
 
 
