@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from ._async_hf_tasks import AsyncHFTaskMethods
 from ._async_legacy import AsyncLegacyMethods
 from ._async_tasks import AsyncTaskMethods
-from ._common import ClientOptions, ClientProperties, client_config, hf_debug
+from ._common import Chat, ClientOptions, ClientProperties, client_config, hf_debug
 from ._observe import begin, last_response
 from .sansio._driving import STREAM_END_GRACE, BodyCollector, sleep_seconds
 from .sansio._effects import (
@@ -171,25 +171,6 @@ def _close_pools_now(pools: list[Pool]) -> None:
     pools.clear()
 
 
-class _ChatCompletions:
-    __slots__ = ("_client",)
-
-    def __init__(self, client: AsyncInferenceClient) -> None:
-        self._client = client
-
-    @property
-    def create(self) -> Any:
-        """OpenAI-style alias: ``client.chat.completions.create`` is ``client.chat_completion``."""
-        return self._client.chat_completion
-
-
-class _Chat:
-    __slots__ = ("completions",)
-
-    def __init__(self, client: AsyncInferenceClient) -> None:
-        self.completions = _ChatCompletions(client)
-
-
 class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, AsyncLegacyMethods,
                            ClientProperties):
     """Asynchronous client with the same methods and parameters as `InferenceClient`.
@@ -256,10 +237,10 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, AsyncLegacyMeth
         # A client dropped without close() still closes its sockets when collected.
         weakref.finalize(self, _close_pools_now, self._pools)
         self._curl = hf_debug()
-        self._chat = _Chat(self)
+        self._chat = Chat(self)
 
     @property
-    def chat(self) -> _Chat:
+    def chat(self) -> Chat:
         """OpenAI-style namespace: ``await client.chat.completions.create(...)``."""
         return self._chat
 

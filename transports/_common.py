@@ -279,3 +279,26 @@ def hf_flow(client: Any, method: str, inputs: Any, model: str | None,
     params = {name: local_vars[name] for name in TASKS[method].params
               if local_vars[name] is not None}
     return task_flow(client._config, method, inputs, model=model, params=params, extra=extra)
+
+
+class ChatCompletions:
+    """``client.chat.completions``: its ``create`` is the client's ``chat_completion``."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    @property
+    def create(self) -> Any:
+        """OpenAI-style alias: ``client.chat.completions.create`` is ``client.chat_completion``."""
+        return self._client.chat_completion
+
+
+class Chat:
+    """``client.chat``, the OpenAI-style namespace of every client."""
+
+    __slots__ = ("completions",)
+
+    def __init__(self, client: Any) -> None:
+        self.completions = ChatCompletions(client)

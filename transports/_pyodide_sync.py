@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ._async import AsyncInferenceClient, AsyncStream
+from ._common import Chat
 from .sansio._errors import UsageError
 
 __all__ = ["InferenceClient", "Stream"]
@@ -76,25 +77,6 @@ class Stream(Iterator[T]):
         self.close()
 
 
-class _Completions:
-    __slots__ = ("_client",)
-
-    def __init__(self, client: InferenceClient) -> None:
-        self._client = client
-
-    @property
-    def create(self) -> Any:
-        """OpenAI-style alias: ``client.chat.completions.create`` is ``client.chat_completion``."""
-        return self._client.chat_completion
-
-
-class _Chat:
-    __slots__ = ("completions",)
-
-    def __init__(self, client: InferenceClient) -> None:
-        self.completions = _Completions(client)
-
-
 class InferenceClient:
     """`InferenceClient` under Pyodide with JSPI: the same methods and parameters, each
     running the `AsyncInferenceClient`'s on ``fetch`` to its end (see the module docs)."""
@@ -114,7 +96,7 @@ class InferenceClient:
             raise UsageError("http_client= has no meaning under Pyodide (fetch owns the "
                              "connections)", argument="http_client")
         self._async = AsyncInferenceClient(model, async_library="pyodide", **options)
-        self.chat = _Chat(self)
+        self.chat = Chat(self)
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._async, name)

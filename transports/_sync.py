@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._common import ClientOptions, ClientProperties, client_config, hf_debug
+from ._common import Chat, ClientOptions, ClientProperties, client_config, hf_debug
 from ._h11 import ConnectionPool, PooledResponse, Timeouts
 from ._h11._content import iter_decoded, make_decoder
 from ._h11._sync_backend import SyncBackend, run_sync
@@ -240,25 +240,6 @@ class Stream(Generic[T]):
         self.close()
 
 
-class _ChatCompletions:
-    __slots__ = ("_client",)
-
-    def __init__(self, client: InferenceClient) -> None:
-        self._client = client
-
-    @property
-    def create(self) -> Any:
-        """OpenAI-style alias: ``client.chat.completions.create`` is ``client.chat_completion``."""
-        return self._client.chat_completion
-
-
-class _Chat:
-    __slots__ = ("completions",)
-
-    def __init__(self, client: InferenceClient) -> None:
-        self.completions = _ChatCompletions(client)
-
-
 def _close_pool(pool: ConnectionPool) -> None:
     pool.close_nowait()
 
@@ -333,10 +314,10 @@ class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, SyncLegacyMethods, Cli
             # A client dropped without close() still closes its sockets when collected.
             self._finalizer = weakref.finalize(self, _close_pool, self._pool)
         self._curl = hf_debug()
-        self._chat = _Chat(self)
+        self._chat = Chat(self)
 
     @property
-    def chat(self) -> _Chat:
+    def chat(self) -> Chat:
         """OpenAI-style namespace: ``client.chat.completions.create(...)``."""
         return self._chat
 
