@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 else:
     from ._record import dataclass, field
 
-__all__ = ["TASKS", "Content", "TaskSpec", "task_flow"]
+__all__ = ["TASKS", "Content", "TaskSpec", "fetch_blob", "task_flow"]
 
 Content = Blob | str
 """Binary content in the core: a `Blob`, or an ``http(s)://`` URL to fetch."""
@@ -346,18 +346,20 @@ def _fetched(config: ClientConfig, inputs: Any) -> Flow[Any]:
     """`inputs` with its URL content (the input itself, or the ``image`` part of a "fields"
     task) fetched into a `Blob`."""
     if isinstance(inputs, str) and is_http_url(inputs):
-        return (yield from _fetch(config, inputs))
+        return (yield from fetch_blob(config, inputs))
     if isinstance(inputs, dict) and isinstance(inputs.get("image"), str) and is_http_url(
         inputs["image"]
     ):
-        return {**inputs, "image": (yield from _fetch(config, inputs["image"]))}
+        return {**inputs, "image": (yield from fetch_blob(config, inputs["image"]))}
     return inputs
 
 
-def _fetch(config: ClientConfig, url: str) -> Flow[Blob]:
-    # The client's token and headers are for the inference server, not for this URL.
+def fetch_blob(config: ClientConfig, url: str, *, limit: int = MAX_INPUT_SIZE) -> Flow[Blob]:
+    """The content at `url` as a `Blob` (its type and file name from the answer and the URL),
+    fetched with neither the client's key nor its headers: they are for the inference
+    server, not for this host."""
     request = Request("GET", url, (("user-agent", config.user_agent),), None)
-    response = yield from send_request(request, config.runtime, limit=MAX_INPUT_SIZE)
+    response = yield from send_request(request, config.runtime, limit=limit)
     mime = response.header("content-type")
     name = url.rsplit("/", 1)[-1].split("?", 1)[0] or None
     return Blob(response.body, mime.split(";", 1)[0].strip() if mime else None, name)

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
 from inferwire.sansio._args import encode_json
-from inferwire.sansio._content import MAX_INPUT_SIZE, Blob, is_http_url
+from inferwire.sansio._content import Blob, is_http_url
 from inferwire.sansio._effects import Flow
 from inferwire.sansio._errors import HTTPStatusError, MalformedResponseError
 from inferwire.sansio._exchange import send_request
+from inferwire.sansio._hf_tasks import fetch_blob
 from inferwire.sansio._http import Headers, Request, Response
 from inferwire.sansio._models import load_json_body, raise_for_error_object
 
@@ -164,19 +165,14 @@ class ProviderCall:
         if not is_http_url(url):
             raise MalformedResponseError(
                 f"{self.name} answered a result URL that is not http(s): {url[:80]!r}")
-        request = Request("GET", url, (("user-agent", self.config.user_agent),), None)
-        response = yield from send_request(request, self.config.runtime, limit=RESULT_LIMIT)
-        return response.body
+        blob = yield from fetch_blob(self.config, url, limit=RESULT_LIMIT)
+        return blob.data
 
     def content(self, value: Any) -> Flow[Blob]:
         """`value` (a `Blob` or an http(s) URL) as a `Blob`, fetching a URL without the key."""
         if isinstance(value, Blob):
             return value
-        request = Request("GET", value, (("user-agent", self.config.user_agent),), None)
-        response = yield from send_request(request, self.config.runtime, limit=MAX_INPUT_SIZE)
-        mime = response.header("content-type")
-        return Blob(response.body, mime.split(";", 1)[0].strip() if mime else None,
-                    value.rsplit("/", 1)[-1].split("?", 1)[0] or None)
+        return (yield from fetch_blob(self.config, value))
 
     def url_of(self, value: Any, default_mime: str) -> str:
         """`value` as a URL a provider can read: an http(s) URL as given, a `Blob` as a
