@@ -90,7 +90,7 @@ def _call(test: str, items: tuple[Interaction, ...], model: str) -> tuple[str, t
     raise AssertionError(f"no call for {test}")
 
 
-def _check(test: str, out: Any, items: tuple[Interaction, ...], t: Facade) -> Any:
+def _check(test: str, out: Any, items: tuple[Interaction, ...]) -> Any:
     post = next(it for it in items if it.method == "POST")
     if test.startswith("chat_completion"):
         return out
@@ -167,7 +167,7 @@ def test_provider_cassette(monkeypatch: pytest.MonkeyPatch, transport: str, name
             out = await t.call(method, *args, **kwargs)
             if kwargs.get("stream"):
                 out = await t.collect(out)
-            return _check(test, out, items, t)
+            return _check(test, out, items)
 
         out = run_client(transport, scenario, provider=provider_name,
                          token="hf_replay" if via_router else "provider-key", max_retries=0)

@@ -22,10 +22,6 @@ from .plays import JobPlay, make_play
 ReplyFactory: TypeAlias = Callable[[RecordedRequest], "Reply | None"]
 """A function of the request that returns the reply, or None to fall through."""
 
-ProviderPlay: TypeAlias = Callable[[RecordedRequest, str], "Reply | None"]
-"""A provider's play: the request and its path under ``/{provider}``, to a reply (None:
-the default routes answer, e.g. an OpenAI-compatible chat route)."""
-
 ReplySource: TypeAlias = "Reply | ReplyFactory"
 """What `FakeInferenceServer.enqueue` and `FakeInferenceServer.route` accept."""
 
@@ -121,7 +117,7 @@ class FakeInferenceServer:
         self._routes: dict[tuple[str, str], list[list[Any]]] = {}
         self._persistent: dict[tuple[str, str], ReplySource] = {}
         self._script_lock = threading.Lock()
-        self._providers: dict[str, ProviderPlay] = {}
+        self._providers: dict[str, JobPlay] = {}
         for model_id, task in (tasks or {}).items():
             self.serve_task(model_id, task)
         self._hub = HubModels()
