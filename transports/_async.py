@@ -304,8 +304,13 @@ class AsyncInferenceClient(AsyncTaskMethods, AsyncHFTaskMethods, AsyncLegacyMeth
         opened = await pool.open(send.request, timeouts)
         try:
             collector = BodyCollector(send, opened.head)
-            while collector.add(await opened.receive()):
-                pass
+            buffer = collector.reserve(opened.sized_length)
+            if buffer is not None:
+                await opened.read_into(buffer)
+                collector.reserved_filled()
+            else:
+                while collector.add(await opened.receive()):
+                    pass
         finally:
             await opened.aclose()
         head = opened.head

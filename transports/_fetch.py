@@ -176,6 +176,15 @@ class FetchResponse:
         chunk: bytes = result.value.to_bytes()
         return chunk
 
+    @property
+    def sized_length(self) -> int | None:
+        """None: the browser hands the body over in its own chunks (see `PooledResponse`)."""
+        return None
+
+    async def read_into(self, view: memoryview) -> None:
+        """Not available on fetch (`sized_length` is None)."""
+        raise UsageError("a fetch response body is read with receive(), not read_into()")
+
     async def read(self) -> bytes:
         """The rest of the body."""
         parts: list[bytes] = []

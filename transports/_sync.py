@@ -97,6 +97,13 @@ class _PoolBody:
     def receive(self) -> bytes:
         return run_sync(self._response.receive())
 
+    @property
+    def sized_length(self) -> int | None:
+        return self._response.sized_length
+
+    def read_into(self, view: memoryview) -> None:
+        run_sync(self._response.read_into(view))
+
     def finish(self, grace: float) -> None:
         run_sync(self._response.finish(grace))
 
@@ -135,6 +142,11 @@ class _HttpxBody:
             raise _map_httpx_error(exc, self._request, body_started=True) from None
         self.close()
         return b""
+
+    sized_length = None  # httpx hands the body over in its own pieces
+
+    def read_into(self, view: memoryview) -> None:
+        raise UsageError("an httpx response body is read with receive(), not read_into()")
 
     def finish(self, grace: float) -> None:
         # httpx gives no bounded wait for the rest of a body: the connection is given up.
@@ -372,8 +384,13 @@ class InferenceClient(SyncTaskMethods, SyncHFTaskMethods, SyncLegacyMethods, Cli
         body = self._open(send.request, timeouts)
         try:
             collector = BodyCollector(send, body.head)
-            while collector.add(body.receive()):
-                pass
+            buffer = collector.reserve(body.sized_length)
+            if buffer is not None:
+                body.read_into(buffer)
+                collector.reserved_filled()
+            else:
+                while collector.add(body.receive()):
+                    pass
         finally:
             body.close()
         head = body.head

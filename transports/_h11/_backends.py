@@ -4,6 +4,10 @@ A backend opens `AsyncNetworkStream`s and sleeps. Streams are deliberately small
 
 - `read(timeout)` returns the bytes available now (waiting for at least one if none are), and
   ``b""`` at end of file;
+- `fill(view, timeout, deadline)` reads into the caller's buffer until it is full (or the
+  stream ends): a large body of known length goes from the kernel straight into the buffer it
+  is collected in, with no intermediate bytes objects and one wake-up of the reader, not one
+  per socket read;
 - `write(data, timeout)` sends `data`;
 - `close()` closes the socket at once, without I/O and without awaiting, so it works in a
   cancelled task or a cancelled trio scope;
@@ -19,10 +23,13 @@ never caught here.
 from __future__ import annotations
 
 import asyncio
+import asyncio.selector_events
+import math
 import select
+import socket
 import ssl
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol, TypeVar
 
 from inferwire.sansio._errors import UsageError
@@ -49,6 +56,9 @@ each a scheduler round trip on trio, for the same bytes."""
 _PAUSE_READING_AT = 4 * READ_SIZE
 """Stop reading from the socket while this much received data waits for the reader."""
 
+_SCRATCH_SIZE = 256 * 1024
+"""The buffer an asyncio connection receives into (asyncio's own read size)."""
+
 _WRITE_SLICE = 256 * 1024
 """A write larger than this is handed to the transport in slices of this size."""
 
@@ -71,6 +81,13 @@ class AsyncNetworkStream(Protocol):
     async def read(self, timeout: float | None, size: int = READ_SIZE) -> bytes:
         """The bytes available now (at most about `size`: a hint for a large body known to
         follow), waiting up to `timeout` for some; ``b""`` at end of file."""
+        ...
+
+    async def fill(self, view: memoryview, timeout: float | None,
+                   deadline: float | None) -> int:
+        """Read into `view` (writable) until it is full or the stream ends: how many bytes
+        were written. `timeout` bounds each wait for more bytes (a stall), `deadline` (an
+        instant of the backend's clock) all of them; either expiring raises `StreamTimeout`."""
         ...
 
     async def write(self, data: bytes, timeout: float | None) -> None:
@@ -140,11 +157,14 @@ def _wake(waiter: asyncio.Future[None] | None) -> None:
         waiter.set_result(None)
 
 
-class AsyncioStream(asyncio.Protocol):
+class AsyncioStream(asyncio.BufferedProtocol):
     """An asyncio protocol that is also the stream: received data waits in a list of pieces.
 
     Cheaper than `asyncio.StreamReader`: a read hands over everything received so far as one
-    bytes object, and arms a timer only when it actually has to wait.
+    bytes object, and arms a timer only when it actually has to wait. It is a buffered
+    protocol: the loop receives into a scratch buffer kept for the connection (no allocation
+    of a 256 KiB bytes object per socket read), or, while `fill` waits, straight into the
+    caller's buffer.
     """
 
     __slots__ = (
@@ -152,12 +172,16 @@ class AsyncioStream(asyncio.Protocol):
         "_drain_waiter",
         "_eof",
         "_error",
+        "_filled",
         "_loop",
         "_pieces",
+        "_plain",
         "_read_waiter",
         "_reading_paused",
+        "_scratch",
         "_size",
         "_socket",
+        "_target",
         "_transport",
         "_writing_paused",
     )
@@ -175,13 +199,36 @@ class AsyncioStream(asyncio.Protocol):
         self._reading_paused = False
         self._writing_paused = False
         self._socket: Any = None
+        self._scratch: memoryview | None = None
+        self._target: memoryview | None = None  # the buffer a waiting `fill` fills
+        self._filled = 0
+        self._plain = True  # no TLS layer: large writes may go to the socket directly
 
-    # asyncio.Protocol callbacks --------------------------------------------------------------
+    # asyncio.BufferedProtocol callbacks ------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         self._socket = transport.get_extra_info("socket")
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        target = self._target
+        if target is not None and self._filled < len(target):
+            return target[self._filled :]
+        scratch = self._scratch
+        if scratch is None:
+            scratch = self._scratch = memoryview(bytearray(_SCRATCH_SIZE))
+        return scratch
+
+    def buffer_updated(self, nbytes: int) -> None:
+        target = self._target
+        if target is not None and self._filled < len(target):
+            self._filled += nbytes
+            if self._filled == len(target):
+                _wake(self._read_waiter)
+            return
+        assert self._scratch is not None
+        self.data_received(bytes(self._scratch[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         self._pieces.append(data)
@@ -214,27 +261,86 @@ class AsyncioStream(asyncio.Protocol):
 
     # AsyncNetworkStream ----------------------------------------------------------------------
 
+    def _lost(self) -> ConnectionError:
+        return ConnectionError(f"connection lost: {self._error}")
+
     async def read(self, timeout: float | None, size: int = READ_SIZE) -> bytes:
         # (`size` is moot here: the protocol already buffers what the loop read)
         pieces = self._pieces
         if not pieces:
             if self._eof:
                 if self._error is not None:
-                    raise ConnectionError(f"connection lost: {self._error}")
+                    raise self._lost()
                 return b""
             await self._wait("_read_waiter", timeout)
             if not pieces:
                 if self._error is not None:
-                    raise ConnectionError(f"connection lost: {self._error}")
+                    raise self._lost()
                 return b""
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         pieces.clear()
         self._size = 0
+        self._resume_reading()
+        return data
+
+    def _resume_reading(self) -> None:
         if self._reading_paused:
             self._reading_paused = False
             if self._transport is not None and not self._closed:
                 self._transport.resume_reading()
-        return data
+
+    async def fill(self, view: memoryview, timeout: float | None,
+                   deadline: float | None) -> int:
+        size = len(view)
+        filled = self._take_pieces(view) if self._pieces else 0
+        if filled == size or self._eof:
+            if filled < size and self._error is not None:
+                raise self._lost()
+            return filled
+        # The loop now receives straight into `view`; the reader is woken once, when it is
+        # full or the stream ends. The timer checks progress when it fires instead of being
+        # re-armed at every socket read.
+        loop = self._loop
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._read_waiter = waiter
+        self._target, self._filled = view, filled
+        timer = _StallTimer(loop, waiter, timeout, deadline, self._filled_now) if (
+            timeout is not None or deadline is not None) else None
+        try:
+            await waiter
+        finally:
+            filled = self._filled
+            self._read_waiter = None
+            self._target, self._filled = None, 0
+            if timer is not None:
+                timer.cancel()
+        if filled < size and self._error is not None:
+            raise self._lost()
+        return filled
+
+    def _filled_now(self) -> int:
+        return self._filled
+
+    def _take_pieces(self, view: memoryview) -> int:
+        """Copy waiting pieces into `view`: as many bytes as fit; the rest stays waiting."""
+        pieces = self._pieces
+        room, at = len(view), 0
+        taken = 0
+        for piece in pieces:
+            n = min(len(piece), room - at)
+            view[at : at + n] = piece[:n]
+            at += n
+            if n < len(piece):
+                pieces[taken] = piece[n:]
+                break
+            taken += 1
+            if at == room:
+                break
+        del pieces[:taken]
+        self._size -= at
+        if not pieces:
+            self._resume_reading()
+        return at
 
     async def write(self, data: bytes, timeout: float | None) -> None:
         transport = self._transport
@@ -247,11 +353,15 @@ class AsyncioStream(asyncio.Protocol):
             if self._closed:
                 raise ConnectionError(f"connection lost: {self._error or 'closed'}")
             return
+        view = memoryview(data)
+        if self._plain and transport.get_write_buffer_size() == 0 and isinstance(
+                self._loop, asyncio.selector_events.BaseSelectorEventLoop):
+            await self._write_direct(view, timeout)
+            return
         # A large body goes in slices of a memoryview, each waited for while the transport's
         # buffer is above its high-water mark: handed over whole, the part the socket did not
         # take at once would be copied into the transport's buffer (on 3.11, `data[n:]` and
         # then `bytearray.extend`: two more copies of a 10 MB upload).
-        view = memoryview(data)
         for start in range(0, len(view), _WRITE_SLICE):
             if self._closed or transport.is_closing():
                 raise ConnectionError(f"connection lost: {self._error or 'closed'}")
@@ -260,6 +370,35 @@ class AsyncioStream(asyncio.Protocol):
                 await self._wait("_drain_waiter", timeout)
         if self._closed:
             raise ConnectionError(f"connection lost: {self._error or 'closed'}")
+
+    async def _write_direct(self, view: memoryview, timeout: float | None) -> None:
+        """A large body on plain TCP, sent on a duplicate of the socket's descriptor with a
+        writability callback of our own, as `loop.sock_sendall` does: no copy into the
+        transport's buffer, and one wake-up of this task at the end instead of one per drain.
+        The transport's buffer is empty (checked by the caller), so nothing is reordered; the
+        transport never learns of these bytes, which is what HTTP/1.1 framing needs."""
+        try:
+            sock = self._socket.dup()
+        except (AttributeError, OSError) as exc:
+            raise ConnectionError(f"connection lost: {exc}") from exc
+        try:
+            sender = _DirectSend(sock, view)
+            if sender.send_now():
+                return
+            loop = self._loop
+            waiter = sender.waiter = loop.create_future()
+            fd = sock.fileno()
+            loop.add_writer(fd, sender.on_writable)
+            timer = None if timeout is None else _StallTimer(
+                loop, waiter, timeout, None, sender.progress)
+            try:
+                await waiter
+            finally:
+                loop.remove_writer(fd)
+                if timer is not None:
+                    timer.cancel()
+        finally:
+            sock.close()
 
     def is_readable(self) -> bool:
         # A connection made under another (finished) event loop is unusable here: report it
@@ -308,6 +447,74 @@ class AsyncioStream(asyncio.Protocol):
             setattr(self, slot, None)
             if timer is not None:
                 timer.cancel()
+
+
+class _StallTimer:
+    """The timeout of a transfer that a loop callback advances (`fill`, a direct write):
+    fires after `timeout` without progress or at `deadline`, whichever comes first; progress
+    made meanwhile re-arms it for the rest, so no timer is touched per socket operation."""
+
+    __slots__ = ("_deadline", "_handle", "_loop", "_progress", "_seen", "_timeout", "_waiter")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[None],
+                 timeout: float | None, deadline: float | None,
+                 progress: Callable[[], int]) -> None:
+        self._loop, self._waiter, self._progress = loop, waiter, progress
+        self._timeout, self._deadline = timeout, deadline
+        self._seen = progress()
+        self._handle = self._arm(loop.time())
+
+    def _arm(self, now: float) -> asyncio.TimerHandle:
+        at = math.inf if self._timeout is None else now + self._timeout
+        if self._deadline is not None:
+            at = min(at, self._deadline)
+        return self._loop.call_at(at, self._fire)
+
+    def _fire(self) -> None:
+        done, now = self._progress(), self._loop.time()
+        if done > self._seen and (self._deadline is None or now < self._deadline):
+            self._seen = done
+            self._handle = self._arm(now)
+            return
+        _expire(self._waiter)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
+class _DirectSend:
+    """The state of `AsyncioStream._write_direct`: a view sent as the socket takes it."""
+
+    __slots__ = ("_sock", "_view", "sent", "waiter")
+
+    def __init__(self, sock: socket.socket, view: memoryview) -> None:
+        self._sock, self._view = sock, view
+        self.sent = 0
+        self.waiter: asyncio.Future[None] | None = None
+
+    def progress(self) -> int:
+        return self.sent
+
+    def send_now(self) -> bool:
+        """Send what the socket takes now; True once all is sent. Raises what `send` raises
+        but "would block"."""
+        view, total = self._view, len(self._view)
+        while self.sent < total:
+            try:
+                self.sent += self._sock.send(view[self.sent :] if self.sent else view)
+            except (BlockingIOError, InterruptedError):
+                return False
+        return True
+
+    def on_writable(self) -> None:
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        try:
+            if self.send_now():
+                waiter.set_result(None)
+        except OSError as exc:
+            waiter.set_exception(ConnectionError(f"connection lost: {exc}"))
 
 
 def _close_orphaned(transport: asyncio.Transport) -> None:
@@ -398,6 +605,7 @@ class AsyncioBackend:
         if tls is None:  # pragma: no cover - only when the transport closed meanwhile
             raise ConnectionError("the connection closed during the TLS handshake")
         stream._transport = tls
+        stream._plain = False
         return stream
 
     async def sleep(self, seconds: float) -> None:

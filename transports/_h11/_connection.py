@@ -438,6 +438,45 @@ class HTTP11Connection:
             self._body_done = True
         return data
 
+    @property
+    def sized_remaining(self) -> int | None:
+        """How many body bytes are still to come, for a body framed by its Content-Length on
+        the fast path (the only bodies `receive_body_into` reads); None for the others."""
+        remaining = self._remaining
+        return remaining if remaining >= 0 and not self._body_done else None
+
+    async def receive_body_into(self, view: memoryview, timeout: float | None) -> int:
+        """Like `receive_body` for a body of known length (`sized_remaining` is not None),
+        into `view`: fills it, or as much of it as the body has left; how many bytes were
+        written. `timeout` bounds each stall, the call's deadline the whole. The socket is
+        read only up to the body's end: bytes the server sends beyond it stay unread, and the
+        pool's idle check then refuses to reuse the connection."""
+        remaining = self._remaining
+        if self._body_done or remaining < 0:
+            raise UsageError("receive_body_into reads only a body of known length")
+        room = min(len(view), remaining)
+        got = 0
+        data = self._pending
+        if data:
+            got = min(len(data), room)
+            view[:got] = data[:got]
+            self._pending = data[got:]
+        if got < room:
+            got += await self._fill(view[got:room], timeout)
+            if got < room:
+                self._eof = self._dirty = True
+                raise IncompleteStreamError(
+                    f"the server closed the connection before the end of the body from "
+                    f"{self._url()}: peer closed connection without sending complete message "
+                    f"body (received {self._length - remaining + got} bytes, expected "
+                    f"{self._length})"
+                )
+        remaining -= got
+        self._remaining = remaining
+        if not remaining:
+            self._body_done = True
+        return got
+
     async def _receive_h11_body(self, timeout: float | None) -> bytes:
         h = self._h11
         parts: list[bytes] = []
@@ -487,6 +526,21 @@ class HTTP11Connection:
             self._dirty = True
             raise self._timed_out(
                 "read", timeout, by_deadline,
+                f"waiting for more of the response body from {self._url()}",
+            ) from None
+        except OSError as exc:
+            self._dirty = True
+            raise TransportError(
+                f"connection lost while reading the response body from {self._url()}: {exc}"
+            ) from exc
+
+    async def _fill(self, view: memoryview, timeout: float | None) -> int:
+        try:
+            return await self.stream.fill(view, timeout, self._deadline)
+        except StreamTimeout:
+            self._dirty = True
+            raise self._timed_out(
+                "read", timeout, False,
                 f"waiting for more of the response body from {self._url()}",
             ) from None
         except OSError as exc:

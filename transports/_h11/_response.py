@@ -107,6 +107,35 @@ class PooledResponse:
             self.close_nowait()
             raise
 
+    @property
+    def sized_length(self) -> int | None:
+        """How many body bytes are still to come when they need no decoding and their number
+        is known (Content-Length, no content coding); else None. Such a body can be read with
+        `read_into`."""
+        conn = self._conn
+        if conn is None or self._decoder is not None:
+            return None
+        return conn.sized_remaining
+
+    async def read_into(self, view: memoryview) -> None:
+        """Fill `view` with the rest of a body of `sized_length` bytes (``len(view)`` must be
+        that number): the socket reads go straight into it. The connection is then given
+        back, as when `receive` reaches the end."""
+        conn = self._conn
+        if conn is None or self._decoder is not None or conn.sized_remaining != len(view):
+            raise UsageError(
+                f"read_into needs a buffer of the rest of the body's size; the response from "
+                f"{self.head.request.url} has {self.sized_length} bytes to come, the buffer "
+                f"{len(view)}")
+        try:
+            await conn.receive_body_into(view, self._read_timeout)
+            self._state = _COMPLETE
+            self._conn = None
+            self._pool._release(conn, self.head)
+        except BaseException:
+            self.close_nowait()
+            raise
+
     async def read(self) -> bytes:
         """The rest of the decoded body."""
         parts: list[bytes] = []

@@ -24,6 +24,9 @@ __all__ = ["SyncBackend", "SyncStream", "run_sync"]
 
 T = TypeVar("T")
 
+_SENDALL_AT = 256 * 1024
+"""Up to this size a write is one `sendall` (its timeout then bounds a short transfer)."""
+
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine of the connection layer on the sync backend: it never suspends."""
@@ -61,13 +64,45 @@ class SyncStream:
         except TimeoutError:
             raise StreamTimeout from None
 
+    async def fill(self, view: memoryview, timeout: float | None,
+                   deadline: float | None) -> int:
+        if self._closed:
+            raise ConnectionAbortedError("closed by the client")
+        size, filled = len(view), 0
+        sock = self._sock
+        try:
+            while filled < size:
+                wait = timeout
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise StreamTimeout
+                    wait = left if wait is None else min(wait, left)
+                if wait != self._timeout:
+                    self._set_timeout(wait)
+                got = sock.recv_into(view[filled:] if filled else view)
+                if not got:
+                    break
+                filled += got
+        except TimeoutError:
+            raise StreamTimeout from None
+        return filled
+
     async def write(self, data: bytes, timeout: float | None) -> None:
         if self._closed:
             raise ConnectionAbortedError("closed by the client")
         if timeout != self._timeout:
             self._set_timeout(timeout)
         try:
-            self._sock.sendall(data)
+            if timeout is None or len(data) <= _SENDALL_AT:
+                self._sock.sendall(data)
+                return
+            # `sendall`'s timeout bounds the whole body; `send` in a loop makes `timeout` the
+            # longest stall, as on the other backends.
+            view, sent, total = memoryview(data), 0, len(data)
+            send = self._sock.send
+            while sent < total:
+                sent += send(view[sent:] if sent else view)
         except TimeoutError:
             raise StreamTimeout from None
 

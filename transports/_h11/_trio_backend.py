@@ -80,6 +80,47 @@ class TrioStream:
             raise _as_oserror(exc) from exc
         return data if type(data) is bytes else bytes(data)
 
+    async def fill(self, view: memoryview, timeout: float | None,  # noqa: ASYNC109
+                   deadline: float | None) -> int:
+        size, filled = len(view), 0
+        sock = self._raw
+        if sock is None:  # TLS: trio's SSLStream reads; each piece is copied into the view
+            while filled < size:
+                data = await self.read(self._wait(timeout, deadline), size - filled)
+                if not data:
+                    break
+                view[filled : filled + len(data)] = data
+                filled += len(data)
+            return filled
+        await trio.lowlevel.checkpoint_if_cancelled()
+        while filled < size:
+            try:
+                got = sock.recv_into(view[filled:] if filled else view)
+                if not got:
+                    break
+                filled += got
+                continue
+            except OSError as exc:
+                _unless_would_block(sock, exc)
+            wait = self._wait(timeout, deadline)
+            if wait is None:
+                await trio.lowlevel.wait_readable(sock)
+                continue
+            with trio.move_on_after(wait) as scope:
+                await trio.lowlevel.wait_readable(sock)
+            if scope.cancelled_caught:
+                raise StreamTimeout
+        return filled
+
+    @staticmethod
+    def _wait(timeout: float | None, deadline: float | None) -> float | None:
+        if deadline is None:
+            return timeout
+        left = deadline - trio.current_time()
+        if left <= 0:
+            raise StreamTimeout
+        return left if timeout is None else min(timeout, left)
+
     async def _read_raw(self, sock: socket.socket, size: int) -> bytes:
         await trio.lowlevel.checkpoint_if_cancelled()
         while True:
@@ -89,31 +130,35 @@ class TrioStream:
                 _unless_would_block(sock, exc)
             await trio.lowlevel.wait_readable(sock)
 
-    async def _write_raw(self, sock: socket.socket, data: bytes) -> None:
+    async def _write_raw(self, sock: socket.socket, data: bytes,
+                         timeout: float | None) -> None:  # noqa: ASYNC109 - see module doc
+        """Send all of `data`; `timeout` bounds each wait for the socket to take more (a
+        stall), not the whole body."""
         await trio.lowlevel.checkpoint_if_cancelled()
         view = memoryview(data)
         sent, total = 0, len(view)
         waited = False
         while sent < total:
             try:
-                sent += sock.send(view[sent:])
+                sent += sock.send(view[sent:] if sent else view)
                 continue
             except OSError as exc:
                 _unless_would_block(sock, exc)
             waited = True
-            await trio.lowlevel.wait_writable(sock)
+            if timeout is None:
+                await trio.lowlevel.wait_writable(sock)
+                continue
+            with trio.move_on_after(timeout) as scope:
+                await trio.lowlevel.wait_writable(sock)
+            if scope.cancelled_caught:
+                raise StreamTimeout
         if not waited:
             await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def write(self, data: bytes, timeout: float | None) -> None:  # noqa: ASYNC109
         if self._raw is not None:
-            if timeout is None:
-                await self._write_raw(self._raw, data)
-                return
-            with trio.CancelScope(deadline=trio.current_time() + timeout):
-                await self._write_raw(self._raw, data)
-                return
-            raise StreamTimeout
+            await self._write_raw(self._raw, data, timeout)
+            return
         try:
             if timeout is None:
                 await self._stream.send_all(data)
