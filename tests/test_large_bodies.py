@@ -189,6 +189,28 @@ def test_the_read_timeout_bounds_each_stall_not_the_whole_body(backend: str) -> 
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_slow_trickle_below_the_low_water_mark_is_not_a_stall(backend: str) -> None:
+    # 32 KiB every 50 ms: under a 0.2 s read timeout, each timeout sees ~128 KiB arrive, far
+    # below the receive low-water mark an event loop sets for a large body (`_lowat`).
+    body = BIG[: 640 << 10]
+
+    def handler(conn: Conn) -> None:
+        conn.read_request()
+        conn.send(head_of(len(body)))
+        for start in range(0, len(body), 32 << 10):
+            time.sleep(0.05)
+            conn.send(body[start : start + (32 << 10)])
+
+    with Server(handler) as server:
+
+        async def main(net: Any) -> bytes:
+            async with ConnectionPool(net, timeouts=Timeouts(read=0.2)) as pool:
+                return await read_whole(pool, GET(server.url()))
+
+        assert on(backend, main) == body
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_stall_longer_than_the_read_timeout_in_a_large_body_times_out(backend: str) -> None:
     def handler(conn: Conn) -> None:
         conn.read_request()

@@ -34,6 +34,8 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from inferwire.sansio._errors import UsageError
 
+from . import _lowat
+
 __all__ = [
     "LARGE_READ_SIZE",
     "READ_SIZE",
@@ -174,6 +176,7 @@ class AsyncioStream(asyncio.BufferedProtocol):
         "_error",
         "_filled",
         "_loop",
+        "_lowat",
         "_pieces",
         "_plain",
         "_read_waiter",
@@ -203,6 +206,7 @@ class AsyncioStream(asyncio.BufferedProtocol):
         self._target: memoryview | None = None  # the buffer a waiting `fill` fills
         self._filled = 0
         self._plain = True  # no TLS layer: large writes may go to the socket directly
+        self._lowat = 1  # the socket's receive low-water mark while a `fill` waits
 
     # asyncio.BufferedProtocol callbacks ------------------------------------------------------
 
@@ -224,8 +228,12 @@ class AsyncioStream(asyncio.BufferedProtocol):
         target = self._target
         if target is not None and self._filled < len(target):
             self._filled += nbytes
-            if self._filled == len(target):
+            left = len(target) - self._filled
+            if not left:
                 _wake(self._read_waiter)
+            elif left < self._lowat:
+                self._lowat = left
+                _lowat.set_lowat(self._socket, left)
             return
         assert self._scratch is not None
         self.data_received(bytes(self._scratch[:nbytes]))
@@ -304,7 +312,10 @@ class AsyncioStream(asyncio.BufferedProtocol):
         waiter: asyncio.Future[None] = loop.create_future()
         self._read_waiter = waiter
         self._target, self._filled = view, filled
-        timer = _StallTimer(loop, waiter, timeout, deadline, self._filled_now) if (
+        if _lowat.SUPPORTED and self._plain and self._socket is not None:
+            self._lowat = min(size - filled, _lowat.CAP)
+            _lowat.set_lowat(self._socket, self._lowat)
+        timer = _StallTimer(loop, waiter, timeout, deadline, self._progress) if (
             timeout is not None or deadline is not None) else None
         try:
             await waiter
@@ -314,12 +325,19 @@ class AsyncioStream(asyncio.BufferedProtocol):
             self._target, self._filled = None, 0
             if timer is not None:
                 timer.cancel()
+            if self._lowat != 1:
+                self._lowat = 1
+                _lowat.set_lowat(self._socket, 1)
         if filled < size and self._error is not None:
             raise self._lost()
         return filled
 
-    def _filled_now(self) -> int:
-        return self._filled
+    def _progress(self) -> int:
+        """What a `fill` has: the bytes in its buffer, and those that arrived below the
+        socket's low-water mark (see `_lowat`)."""
+        if self._lowat == 1:
+            return self._filled
+        return self._filled + _lowat.queued(self._socket.fileno())
 
     def _take_pieces(self, view: memoryview) -> int:
         """Copy waiting pieces into `view`: as many bytes as fit; the rest stays waiting."""

@@ -15,6 +15,7 @@ import ssl
 import trio
 
 from ._backends import READ_SIZE, AsyncNetworkStream, BackendName, StreamTimeout, TLSTimeout
+from ._lowat import CAP, SUPPORTED, queued, set_lowat
 
 __all__ = ["TrioBackend", "TrioStream"]
 
@@ -93,23 +94,35 @@ class TrioStream:
                 filled += len(data)
             return filled
         await trio.lowlevel.checkpoint_if_cancelled()
-        while filled < size:
-            try:
-                got = sock.recv_into(view[filled:] if filled else view)
-                if not got:
-                    break
-                filled += got
-                continue
-            except OSError as exc:
-                _unless_would_block(sock, exc)
-            wait = self._wait(timeout, deadline)
-            if wait is None:
-                await trio.lowlevel.wait_readable(sock)
-                continue
-            with trio.move_on_after(wait) as scope:
-                await trio.lowlevel.wait_readable(sock)
-            if scope.cancelled_caught:
-                raise StreamTimeout
+        lowat, seen = 1, -1  # the socket's low-water mark (see `_lowat`); progress at a timeout
+        try:
+            while filled < size:
+                try:
+                    got = sock.recv_into(view[filled:] if filled else view)
+                    if not got:
+                        break
+                    filled += got
+                    continue
+                except OSError as exc:
+                    _unless_would_block(sock, exc)
+                if SUPPORTED and (low := min(size - filled, CAP)) != lowat:
+                    set_lowat(sock, low)
+                    lowat = low
+                wait = self._wait(timeout, deadline)
+                if wait is None:
+                    await trio.lowlevel.wait_readable(sock)
+                    continue
+                with trio.move_on_after(wait) as scope:
+                    await trio.lowlevel.wait_readable(sock)
+                if scope.cancelled_caught:
+                    # Bytes that arrived below the low-water mark are progress, not a stall.
+                    now = filled + queued(sock.fileno()) if lowat > 1 else filled
+                    if now <= seen or now == filled:
+                        raise StreamTimeout
+                    seen = now
+        finally:
+            if lowat != 1:
+                set_lowat(sock, 1)
         return filled
 
     @staticmethod
