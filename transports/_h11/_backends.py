@@ -519,9 +519,13 @@ class _DirectSend:
         view, total = self._view, len(self._view)
         while self.sent < total:
             try:
-                self.sent += self._sock.send(view[self.sent :] if self.sent else view)
+                want = total - self.sent
+                got = self._sock.send(view[self.sent :] if self.sent else view)
             except (BlockingIOError, InterruptedError):
                 return False
+            self.sent += got
+            if got < want:
+                return False  # the socket's buffer is full: wait without asking again
         return True
 
     def on_writable(self) -> None:

@@ -8,6 +8,7 @@ timeouts, which it must impose per operation; callers still use cancel scopes fo
 
 from __future__ import annotations
 
+import contextlib
 import math
 import socket
 import ssl
@@ -18,6 +19,11 @@ from ._backends import READ_SIZE, AsyncNetworkStream, BackendName, StreamTimeout
 from ._lowat import CAP, SUPPORTED, queued, set_lowat
 
 __all__ = ["TrioBackend", "TrioStream"]
+
+_HAS_NOTSENT_LOWAT = hasattr(socket, "TCP_NOTSENT_LOWAT")
+_UNSENT_LIMIT_AT = 256 * 1024
+"""From this size on, a write lifts trio's cap on unsent bytes (see `TrioStream.write`)."""
+_NO_UNSENT_LIMIT = 0x7FFFFFFF
 
 
 
@@ -153,8 +159,12 @@ class TrioStream:
         waited = False
         while sent < total:
             try:
-                sent += sock.send(view[sent:] if sent else view)
-                continue
+                want = total - sent
+                got = sock.send(view[sent:] if sent else view)
+                sent += got
+                if got == want:
+                    continue
+                # a partial send: the socket's buffer is full, so wait without asking again
             except OSError as exc:
                 _unless_would_block(sock, exc)
             waited = True
@@ -169,8 +179,25 @@ class TrioStream:
             await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def write(self, data: bytes, timeout: float | None) -> None:  # noqa: ASYNC109
-        if self._raw is not None:
-            await self._write_raw(self._raw, data, timeout)
+        sock = self._raw
+        if sock is not None:
+            if len(data) <= _UNSENT_LIMIT_AT or not _HAS_NOTSENT_LOWAT:
+                await self._write_raw(sock, data, timeout)
+                return
+            # trio caps a socket's unsent bytes at 16 KiB (TCP_NOTSENT_LOWAT, for latency):
+            # a 10 MB body would then go in ~140 small sends and ~40 waits. Lifted for the
+            # body, restored after.
+            try:
+                kept = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, _NO_UNSENT_LIMIT)
+            except OSError:
+                kept = None
+            try:
+                await self._write_raw(sock, data, timeout)
+            finally:
+                if kept is not None:
+                    with contextlib.suppress(OSError):
+                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, kept)
             return
         try:
             if timeout is None:
