@@ -452,9 +452,9 @@ def run(quick: bool, seed: int = 0) -> dict[str, Any]:
     rounds = 1 if quick else 5
     plan = {  # task: (title, kind, transfers or calls per measurement, warm-up calls)
         "asr": (f"automatic_speech_recognition: upload {AUDIO_BYTES / 2**20:.0f} MiB of audio",
-                "cpu", 3 if quick else 20, 1),
+                "cpu", 3 if quick else 50, 1),
         "t2i": (f"text_to_image: receive a {IMAGE_BYTES / 2**20:.0f} MiB image (transfer only: "
-                "decoding swapped out)", "cpu", 3 if quick else 20, 1),
+                "decoding swapped out)", "cpu", 3 if quick else 100, 1),
         "classify": ("sequential text_classification calls", "rate", 50 if quick else 2_000,
                      5 if quick else 20),
     }
