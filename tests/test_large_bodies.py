@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -359,3 +360,48 @@ def test_an_upload_the_server_stops_reading_times_out(backend: str) -> None:
                 assert time.monotonic() - started < 3
 
         on(backend, main)
+
+
+# -- the socket options for bulk transfers ----------------------------------------------------
+
+
+def _sndbuf(sock: socket.socket) -> int:
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+
+
+def test_the_send_buffer_grows_to_an_upload_only_as_far_as_the_system_allows(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from inferwire._h11 import _bulk
+
+    with socket.socket() as sock:
+        before = _sndbuf(sock)
+        monkeypatch.setattr(_bulk, "_send_buffer_limit", lambda: 212_992)  # the common default
+        _bulk.grow_send_buffer(sock, 10 << 20)
+        assert _sndbuf(sock) == before  # asking would shrink what autotuning reaches: untouched
+        monkeypatch.setattr(_bulk, "_send_buffer_limit", lambda: 1 << 30)
+        _bulk.grow_send_buffer(sock, 1 << 20)
+        grown = _sndbuf(sock)
+        if sys.platform == "linux":
+            assert grown >= 1 << 20  # what the kernel reports for a body of 1 MiB
+        _bulk.grow_send_buffer(sock, 300_000)
+        assert _sndbuf(sock) == grown  # never shrunk
+
+
+def test_the_receive_low_water_mark_is_set_back_after_a_large_body() -> None:
+    # (a mark left raised would make the pool's idle check miss a server's close)
+    def handler(conn: Conn) -> None:
+        while conn.read_request() is not None:
+            conn.send(head_of(len(BIG)) + BIG)
+
+    with Server(handler) as server:
+
+        async def main(net: Any) -> int:
+            async with ConnectionPool(net, timeouts=Timeouts(read=5.0)) as pool:
+                opened = await pool.open(GET(server.url()))
+                stream = opened._conn.stream  # type: ignore[union-attr]
+                buffer = bytearray(len(BIG))
+                await opened.read_into(memoryview(buffer))
+                sock = getattr(stream, "_raw")  # noqa: B009 - the trio backend's plain socket
+                return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT))
+
+        assert on("trio", main) == 1

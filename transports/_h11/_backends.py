@@ -34,7 +34,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from inferwire.sansio._errors import UsageError
 
-from . import _lowat
+from . import _bulk
 
 __all__ = [
     "LARGE_READ_SIZE",
@@ -233,7 +233,7 @@ class AsyncioStream(asyncio.BufferedProtocol):
                 _wake(self._read_waiter)
             elif left < self._lowat:
                 self._lowat = left
-                _lowat.set_lowat(self._socket, left)
+                _bulk.set_lowat(self._socket, left)
             return
         assert self._scratch is not None
         self.data_received(bytes(self._scratch[:nbytes]))
@@ -312,9 +312,9 @@ class AsyncioStream(asyncio.BufferedProtocol):
         waiter: asyncio.Future[None] = loop.create_future()
         self._read_waiter = waiter
         self._target, self._filled = view, filled
-        if _lowat.SUPPORTED and self._plain and self._socket is not None:
-            self._lowat = min(size - filled, _lowat.CAP)
-            _lowat.set_lowat(self._socket, self._lowat)
+        if _bulk.LOWAT_SUPPORTED and self._plain and self._socket is not None:
+            self._lowat = min(size - filled, _bulk.LOWAT_CAP)
+            _bulk.set_lowat(self._socket, self._lowat)
         timer = _StallTimer(loop, waiter, timeout, deadline, self._progress) if (
             timeout is not None or deadline is not None) else None
         try:
@@ -327,17 +327,17 @@ class AsyncioStream(asyncio.BufferedProtocol):
                 timer.cancel()
             if self._lowat != 1:
                 self._lowat = 1
-                _lowat.set_lowat(self._socket, 1)
+                _bulk.set_lowat(self._socket, 1)
         if filled < size and self._error is not None:
             raise self._lost()
         return filled
 
     def _progress(self) -> int:
         """What a `fill` has: the bytes in its buffer, and those that arrived below the
-        socket's low-water mark (see `_lowat`)."""
+        socket's low-water mark (see `_bulk`)."""
         if self._lowat == 1:
             return self._filled
-        return self._filled + _lowat.queued(self._socket.fileno())
+        return self._filled + _bulk.queued(self._socket.fileno())
 
     def _take_pieces(self, view: memoryview) -> int:
         """Copy waiting pieces into `view`: as many bytes as fit; the rest stays waiting."""
@@ -400,6 +400,7 @@ class AsyncioStream(asyncio.BufferedProtocol):
         except (AttributeError, OSError) as exc:
             raise ConnectionError(f"connection lost: {exc}") from exc
         try:
+            _bulk.grow_send_buffer(sock, len(view))
             sender = _DirectSend(sock, view)
             if sender.send_now():
                 return

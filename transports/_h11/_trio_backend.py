@@ -16,7 +16,7 @@ import ssl
 import trio
 
 from ._backends import READ_SIZE, AsyncNetworkStream, BackendName, StreamTimeout, TLSTimeout
-from ._lowat import CAP, SUPPORTED, queued, set_lowat
+from ._bulk import LOWAT_CAP, LOWAT_SUPPORTED, grow_send_buffer, queued, set_lowat
 
 __all__ = ["TrioBackend", "TrioStream"]
 
@@ -100,7 +100,7 @@ class TrioStream:
                 filled += len(data)
             return filled
         await trio.lowlevel.checkpoint_if_cancelled()
-        lowat, seen = 1, -1  # the socket's low-water mark (see `_lowat`); progress at a timeout
+        lowat, seen = 1, -1  # the socket's low-water mark (see `_bulk`); progress at a timeout
         try:
             while filled < size:
                 try:
@@ -111,7 +111,7 @@ class TrioStream:
                     continue
                 except OSError as exc:
                     _unless_would_block(sock, exc)
-                if SUPPORTED and (low := min(size - filled, CAP)) != lowat:
+                if LOWAT_SUPPORTED and (low := min(size - filled, LOWAT_CAP)) != lowat:
                     set_lowat(sock, low)
                     lowat = low
                 wait = self._wait(timeout, deadline)
@@ -187,6 +187,7 @@ class TrioStream:
             # trio caps a socket's unsent bytes at 16 KiB (TCP_NOTSENT_LOWAT, for latency):
             # a 10 MB body would then go in ~140 small sends and ~40 waits. Lifted for the
             # body, restored after.
+            grow_send_buffer(sock, len(data))
             try:
                 kept = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, _NO_UNSENT_LIMIT)
