@@ -522,32 +522,31 @@ class HTTP11Connection:
                 return await self.stream.read(timeout, size)
             wait, by_deadline = self._bounded(timeout)
             return await self.stream.read(wait, size)
-        except (StreamTimeout, DeadlinePassed):
-            self._dirty = True
-            raise self._timed_out(
-                "read", timeout, by_deadline,
-                f"waiting for more of the response body from {self._url()}",
-            ) from None
-        except OSError as exc:
-            self._dirty = True
-            raise TransportError(
-                f"connection lost while reading the response body from {self._url()}: {exc}"
-            ) from exc
+        except (StreamTimeout, DeadlinePassed, OSError) as exc:
+            raise self._body_read_failed(exc, timeout, by_deadline)  # noqa: B904 - cause set there
 
     async def _fill(self, view: memoryview, timeout: float | None) -> int:
         try:
             return await self.stream.fill(view, timeout, self._deadline)
-        except StreamTimeout:
-            self._dirty = True
-            raise self._timed_out(
-                "read", timeout, False,
-                f"waiting for more of the response body from {self._url()}",
-            ) from None
-        except OSError as exc:
-            self._dirty = True
-            raise TransportError(
-                f"connection lost while reading the response body from {self._url()}: {exc}"
-            ) from exc
+        except (StreamTimeout, OSError) as exc:
+            raise self._body_read_failed(exc, timeout, False)  # noqa: B904 - cause set there
+
+    def _body_read_failed(self, exc: Exception, timeout: float | None,
+                          by_deadline: bool) -> InferenceError:
+        """The error for a failed read of the body (the connection is then not reusable)."""
+        self._dirty = True
+        error: InferenceError
+        if isinstance(exc, OSError):
+            error = TransportError(
+                f"connection lost while reading the response body from {self._url()}: {exc}")
+        else:
+            error = self._timed_out(
+                "read", timeout, by_deadline,
+                f"waiting for more of the response body from {self._url()}")
+        # as `raise error from exc` for a lost connection, `from None` for a timeout
+        error.__cause__ = exc if isinstance(exc, OSError) else None
+        error.__suppress_context__ = True
+        return error
 
     def _end_chunked(self, chunked: ChunkedDecoder) -> None:
         self._ending = False

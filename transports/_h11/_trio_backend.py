@@ -12,6 +12,7 @@ import contextlib
 import math
 import socket
 import ssl
+from collections.abc import Awaitable, Callable
 
 import trio
 
@@ -44,6 +45,18 @@ def _unless_would_block(sock: socket.socket, exc: OSError) -> None:
         raise ConnectionAbortedError("closed by the client") from exc
     if not isinstance(exc, BlockingIOError):
         raise exc
+
+
+async def _waited(wait: Callable[[socket.socket], Awaitable[None]], sock: socket.socket,
+                  timeout: float | None) -> bool:  # noqa: ASYNC109 - see module doc
+    """Wait for `sock` to become readable or writable (`wait`); False if `timeout` came
+    first."""
+    if timeout is None:
+        await wait(sock)
+        return True
+    with trio.move_on_after(timeout) as scope:
+        await wait(sock)
+    return not scope.cancelled_caught
 
 
 class TrioStream:
@@ -114,13 +127,8 @@ class TrioStream:
                 if LOWAT_SUPPORTED and (low := min(size - filled, LOWAT_CAP)) != lowat:
                     set_lowat(sock, low)
                     lowat = low
-                wait = self._wait(timeout, deadline)
-                if wait is None:
-                    await trio.lowlevel.wait_readable(sock)
-                    continue
-                with trio.move_on_after(wait) as scope:
-                    await trio.lowlevel.wait_readable(sock)
-                if scope.cancelled_caught:
+                if not await _waited(trio.lowlevel.wait_readable, sock,
+                                     self._wait(timeout, deadline)):
                     # Bytes that arrived below the low-water mark are progress, not a stall.
                     now = filled + queued(sock.fileno()) if lowat > 1 else filled
                     if now <= seen or now == filled:
@@ -168,12 +176,7 @@ class TrioStream:
             except OSError as exc:
                 _unless_would_block(sock, exc)
             waited = True
-            if timeout is None:
-                await trio.lowlevel.wait_writable(sock)
-                continue
-            with trio.move_on_after(timeout) as scope:
-                await trio.lowlevel.wait_writable(sock)
-            if scope.cancelled_caught:
+            if not await _waited(trio.lowlevel.wait_writable, sock, timeout):
                 raise StreamTimeout
         if not waited:
             await trio.lowlevel.cancel_shielded_checkpoint()
