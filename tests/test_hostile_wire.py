@@ -4,49 +4,30 @@ https), TLS trust from ``verify=`` and ``SSL_CERT_FILE``."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 import ssl
 import threading
 import tracemalloc
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import trio
 import trustme
 
 from inferwire import InferenceClient, ResponseTooLargeError
-from inferwire._h11 import ConnectionPool, Timeouts, get_backend
+from inferwire._h11 import AsyncBackend, ConnectionPool, Timeouts, get_backend
 from inferwire._h11._content import PIECE
-from inferwire._h11._sync_backend import run_sync
 from inferwire.sansio._errors import InferenceError, ProxyError, UsageError
-from inferwire.sansio._http import Request
 from inferwire.testing import FakeInferenceServer, raw
 
+from backends import BACKENDS, GET, on
 from h11_servers import Conn, Server, response, serve_forever
 from scenarios import TRANSPORTS, Facade, run
 
-BACKENDS = ["sync", "asyncio", "trio"]
 FAST = Timeouts(connect=5.0, read=5.0, write=5.0)
 MESSAGES = [{"role": "user", "content": "hi"}]
-
-
-def on(backend: str, fn: Callable[[], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        return await fn()
-
-    if backend == "asyncio":
-        return asyncio.run(main())
-    if backend == "trio":
-        return trio.run(main)
-    return run_sync(main())
-
-
-def GET(url: str) -> Request:
-    return Request("GET", url, (("accept", "*/*"),))
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +54,8 @@ def test_a_gzip_bomb_is_decoded_in_bounded_pieces(backend: str, bomb: tuple[byte
 
     with Server(handler) as server:
 
-        async def main() -> tuple[int, int, int]:
-            async with ConnectionPool(get_backend(backend), timeouts=FAST) as pool:  # type: ignore[arg-type]
+        async def main(net: AsyncBackend) -> tuple[int, int, int]:
+            async with ConnectionPool(net, timeouts=FAST) as pool:
                 resp = await pool.open(GET(server.url()))
                 total = largest = 0
                 tracemalloc.start()
@@ -269,8 +250,8 @@ def test_https_goes_through_a_connect_tunnel(backend: str, proxy: Proxy,
     with _tls_server(ca) as server:
         url = f"https://127.0.0.1:{server.port}/x"
 
-        async def main() -> bytes:
-            async with ConnectionPool(get_backend(backend), timeouts=FAST,  # type: ignore[arg-type]
+        async def main(net: AsyncBackend) -> bytes:
+            async with ConnectionPool(net, timeouts=FAST,
                                       verify=str(bundle),
                                       proxy=f"http://127.0.0.1:{proxy.port}") as pool:
                 resp = await pool.open(GET(url))
@@ -288,8 +269,8 @@ def test_a_refused_tunnel_is_a_proxy_error(backend: str) -> None:
 
     with Server(handler) as refusing:
 
-        async def main() -> None:
-            async with ConnectionPool(get_backend(backend), timeouts=FAST,  # type: ignore[arg-type]
+        async def main(net: AsyncBackend) -> None:
+            async with ConnectionPool(net, timeouts=FAST,
                                       proxy=f"http://127.0.0.1:{refusing.port}") as pool:
                 with pytest.raises(ProxyError, match="407"):
                     await pool.open(GET("https://127.0.0.1:9/"))
@@ -314,8 +295,8 @@ def test_ssl_cert_file_is_trusted_by_default(backend: str, ca: trustme.CA, tmp_p
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     with _tls_server(ca) as server:
 
-        async def main() -> bytes:
-            async with ConnectionPool(get_backend(backend), timeouts=FAST) as pool:  # type: ignore[arg-type]
+        async def main(net: AsyncBackend) -> bytes:
+            async with ConnectionPool(net, timeouts=FAST) as pool:
                 resp = await pool.open(GET(server.url()))
                 return await resp.read()
 

@@ -5,49 +5,27 @@ the whole transfer; the call's deadline bounds the whole."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-import trio
 
 from inferwire import HTTPStatusError, ResponseTooLargeError
-from inferwire._h11 import ConnectionPool, Timeouts, get_backend
-from inferwire._h11._sync_backend import run_sync
+from inferwire._h11 import AsyncBackend, ConnectionPool, Timeouts
 from inferwire.sansio._driving import RESERVE_AT, BodyCollector
 from inferwire.sansio._effects import Send
 from inferwire.sansio._errors import IncompleteStreamError, InferenceTimeoutError, UsageError
 from inferwire.sansio._http import Request, ResponseHead
 from inferwire.testing import FakeInferenceServer, raw
 
+from backends import BACKENDS, GET, on
 from h11_servers import Conn, Server, response
 from scenarios import TRANSPORTS, Facade, run
 
-BACKENDS = ["sync", "asyncio", "trio"]
 BIG = os.urandom(3 << 20)
-
-
-def on(backend: str, fn: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run `fn(backend)` under `backend`'s own way of running coroutines."""
-    net = get_backend(backend)  # type: ignore[arg-type]
-
-    async def main() -> Any:
-        return await fn(net)
-
-    if backend == "asyncio":
-        return asyncio.run(main())
-    if backend == "trio":
-        return trio.run(main)
-    return run_sync(main())
-
-
-def GET(url: str) -> Request:
-    return Request("GET", url, (("accept", "*/*"),))
 
 
 def head_of(length: int, extra: str = "") -> bytes:
@@ -180,7 +158,7 @@ def _trickle(pieces: int, pause: float, tail: bytes = b"") -> Callable[[Conn], N
 def test_the_read_timeout_bounds_each_stall_not_the_whole_body(backend: str) -> None:
     with Server(_trickle(6, 0.1)) as server:
 
-        async def main(net: Any) -> float:
+        async def main(net: AsyncBackend) -> float:
             async with ConnectionPool(net, timeouts=Timeouts(read=0.35)) as pool:
                 started = time.monotonic()
                 assert await read_whole(pool, GET(server.url())) == BIG
@@ -204,7 +182,7 @@ def test_a_slow_trickle_below_the_low_water_mark_is_not_a_stall(backend: str) ->
 
     with Server(handler) as server:
 
-        async def main(net: Any) -> bytes:
+        async def main(net: AsyncBackend) -> bytes:
             async with ConnectionPool(net, timeouts=Timeouts(read=0.2)) as pool:
                 return await read_whole(pool, GET(server.url()))
 
@@ -220,7 +198,7 @@ def test_a_stall_longer_than_the_read_timeout_in_a_large_body_times_out(backend:
 
     with Server(handler) as server:
 
-        async def main(net: Any) -> None:
+        async def main(net: AsyncBackend) -> None:
             async with ConnectionPool(net, timeouts=Timeouts(read=0.2)) as pool:
                 started = time.monotonic()
                 with pytest.raises(InferenceTimeoutError, match="read timeout"):
@@ -234,7 +212,7 @@ def test_a_stall_longer_than_the_read_timeout_in_a_large_body_times_out(backend:
 def test_the_calls_deadline_bounds_a_body_that_keeps_trickling(backend: str) -> None:
     with Server(_trickle(30, 0.05)) as server:
 
-        async def main(net: Any) -> None:
+        async def main(net: AsyncBackend) -> None:
             async with ConnectionPool(net, timeouts=Timeouts(read=5.0)) as pool:
                 started = time.monotonic()
                 deadline = net.now() + 0.4
@@ -254,7 +232,7 @@ def test_a_large_body_cut_short_is_an_incomplete_stream(backend: str) -> None:
 
     with Server(handler) as server:
 
-        async def main(net: Any) -> None:
+        async def main(net: AsyncBackend) -> None:
             async with ConnectionPool(net, timeouts=Timeouts(read=5.0)) as pool:
                 with pytest.raises(IncompleteStreamError,
                                    match=f"received {2 << 20} bytes, expected {len(BIG)}"):
@@ -267,7 +245,7 @@ def test_a_large_body_cut_short_is_an_incomplete_stream(backend: str) -> None:
 def test_bytes_after_a_large_body_keep_the_connection_from_reuse(backend: str) -> None:
     with Server(_trickle(2, 0.0, tail=b"HTTP/1.1 200 OK\r\n")) as server:
 
-        async def main(net: Any) -> None:
+        async def main(net: AsyncBackend) -> None:
             async with ConnectionPool(net, timeouts=Timeouts(read=5.0)) as pool:
                 assert await read_whole(pool, GET(server.url())) == BIG
                 await net.sleep(0.05)  # the stray bytes reach the client
@@ -281,7 +259,7 @@ def test_bytes_after_a_large_body_keep_the_connection_from_reuse(backend: str) -
 def test_read_into_needs_a_buffer_of_the_rest_of_the_body(backend: str) -> None:
     with Server(_trickle(1, 0.0)) as server:
 
-        async def main(net: Any) -> None:
+        async def main(net: AsyncBackend) -> None:
             async with ConnectionPool(net, timeouts=Timeouts(read=5.0)) as pool:
                 opened = await pool.open(GET(server.url()))
                 with pytest.raises(UsageError, match="rest of the body's size"):
@@ -333,7 +311,7 @@ def POST(url: str, body: bytes) -> Request:
 def test_the_write_timeout_bounds_each_stall_of_a_large_upload(backend: str) -> None:
     with Server(_slow_reader(0.05)) as server:
 
-        async def main(net: Any) -> tuple[bytes, float]:
+        async def main(net: AsyncBackend) -> tuple[bytes, float]:
             async with ConnectionPool(net, timeouts=Timeouts(read=5.0, write=0.4)) as pool:
                 started = time.monotonic()
                 opened = await pool.open(POST(server.url(), UPLOAD))
@@ -352,7 +330,7 @@ def test_an_upload_the_server_stops_reading_times_out(backend: str) -> None:
 
     with Server(handler) as server:
 
-        async def main(net: Any) -> None:
+        async def main(net: AsyncBackend) -> None:
             async with ConnectionPool(net, timeouts=Timeouts(read=5.0, write=0.3)) as pool:
                 started = time.monotonic()
                 with pytest.raises(InferenceTimeoutError, match="write timeout"):
@@ -392,7 +370,7 @@ def test_the_receive_low_water_mark_is_set_back_after_a_large_body() -> None:
     # comes in pieces so that the reader waits, with the mark raised)
     with Server(_trickle(6, 0.02)) as server:
 
-        async def main(net: Any) -> int:
+        async def main(net: AsyncBackend) -> int:
             async with ConnectionPool(net, timeouts=Timeouts(read=5.0)) as pool:
                 opened = await pool.open(GET(server.url()))
                 stream = opened._conn.stream  # type: ignore[union-attr]
