@@ -5,9 +5,9 @@ sleep and how timeouts and cancellation are expressed. Nothing here imports http
 imported only by `get_backend("trio")`.
 """
 
+from ._asyncio_backend import AsyncioBackend
 from ._backends import (
     AsyncBackend,
-    AsyncioBackend,
     AsyncNetworkStream,
     BackendName,
     StreamTimeout,

@@ -9,14 +9,19 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
-from ._common import _CREATED, DEFAULT_MODEL, DEFAULT_TOKENS, _tokens, _usage
-from ._fake_server import RecordedRequest, Reply, ServerCore, dumps
+from ._common import _CREATED, DEFAULT_MODEL, DEFAULT_TOKENS, _tokens
+from ._fake_server import RecordedRequest, Reply, ServerCore
 from ._hf_play import HF_TASKS, task_reply
-from ._hf_tasks import fake_embedding, hf_features
 from ._hub import HubModels
-from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
 from ._replies import CORS_HEADERS, cors_preflight, error, json_reply
-from ._tgi import tgi_generate, tgi_stream
+from ._routes import (
+    chat_reply,
+    completions_reply,
+    embeddings_reply,
+    features_reply,
+    server_info,
+    tgi_reply,
+)
 from .plays import JobPlay, make_play
 
 ReplyFactory: TypeAlias = Callable[[RecordedRequest], "Reply | None"]
@@ -40,16 +45,6 @@ def _check_task(task: object) -> str:
 # --------------------------------------------------------------------------------------------
 # The server
 # --------------------------------------------------------------------------------------------
-
-
-def _words(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value.split())
-    if isinstance(value, list):
-        return sum(_words(v) for v in value)
-    if isinstance(value, dict):
-        return _words(value.get("content")) + _words(value.get("text"))
-    return 0
 
 
 class FakeInferenceServer:
@@ -428,7 +423,7 @@ class FakeInferenceServer:
             if path.endswith("/health"):
                 return json_reply({"status": "ok"})
             if path.endswith("/info"):
-                return json_reply(self._info())
+                return json_reply(server_info(self.model, self.root_task))
             if path.endswith("/models"):
                 return json_reply(
                     {
@@ -448,186 +443,21 @@ class FakeInferenceServer:
             return error(405, message=f"Method {request.method} not allowed")
         body = request.json
         if path.endswith("/chat/completions"):
-            return self._chat(request, body)
+            return chat_reply(body, self._tokens, self.model)
         if path.endswith("/completions"):
-            return self._completions(request, body)
+            return completions_reply(body, self._tokens, self.model)
         if path.endswith("/embeddings"):
-            return self._embeddings(body)
+            return embeddings_reply(body, self.model, self.embedding_dim)
         if path.endswith("/generate_stream"):
-            return self._tgi(body, "generate_stream")
+            return tgi_reply(body, "generate_stream", self._tokens)
         if path.endswith("/generate"):
-            return self._tgi(body, "generate")
+            return tgi_reply(body, "generate", self._tokens)
         task = self.task_for(path)
         if task == "text-generation":
-            return self._tgi(body, "root")
+            return tgi_reply(body, "root", self._tokens)
         if task == "feature-extraction":
-            return self._features(body)
+            return features_reply(body, self.embedding_dim, pooled=self.features == "pooled")
         return task_reply(task, request)
-
-    def _info(self) -> dict[str, Any]:
-        return {
-            "model_id": self.model,
-            "model_sha": None,
-            "model_pipeline_tag": self.root_task,
-            "model_device_type": "cpu",
-            "max_concurrent_requests": 128,
-            "max_best_of": 2,
-            "max_stop_sequences": 4,
-            "max_input_tokens": 1024,
-            "max_total_tokens": 2048,
-            "validation_workers": 2,
-            "max_client_batch_size": 4,
-            "router": "text-generation-router",
-            "version": "3.3.6-fake",
-            "sha": None,
-            "docker_label": None,
-        }
-
-    def _limit(self, limit: Any) -> tuple[list[str], bool]:
-        toks = self._tokens
-        if isinstance(limit, int) and not isinstance(limit, bool) and 0 <= limit < len(toks):
-            return toks[:limit], True
-        return toks, False
-
-    def _chat(self, request: RecordedRequest, body: Any) -> Reply:
-        if not isinstance(body, dict):
-            return error(400, message="Invalid JSON body", error_type="invalid_request_error")
-        messages = body.get("messages")
-        if not isinstance(messages, list):
-            return error(400, message="Expected 'messages' to be an array")
-        limit = body.get("max_completion_tokens", body.get("max_tokens"))
-        return self._openai_reply(body, limit, messages, chat_stream, chat_completion)
-
-    def _completions(self, request: RecordedRequest, body: Any) -> Reply:
-        if not isinstance(body, dict) or "prompt" not in body:
-            return error(400, message="'prompt' is required")
-        return self._openai_reply(body, body.get("max_tokens"), body["prompt"],
-                                  completion_stream, completion)
-
-    def _openai_reply(
-        self,
-        body: dict[str, Any],
-        limit: Any,
-        prompt: Any,
-        stream_reply: Callable[..., Reply],
-        whole_reply: Callable[..., Reply],
-    ) -> Reply:
-        """The default answer of an OpenAI route (chat or completions), streamed or not."""
-        model = body["model"] if isinstance(body.get("model"), str) else self.model
-        toks, truncated = self._limit(limit)
-        finish = "length" if truncated else "stop"
-        prompt_tokens = max(1, _words(prompt))
-        if body.get("stream"):
-            stream_options = body.get("stream_options") or {}
-            include_usage = isinstance(stream_options, dict) and bool(
-                stream_options.get("include_usage")
-            )
-            return stream_reply(
-                toks,
-                usage=True if include_usage else None,
-                finish_reason=finish,
-                model=model,
-                prompt_tokens=prompt_tokens,
-            )
-        return whole_reply(
-            "".join(toks),
-            finish_reason=finish,
-            model=model,
-            usage=_usage(True, prompt_tokens, len(toks)),
-        )
-
-    def _embeddings(self, body: Any) -> Reply:
-        if not isinstance(body, dict) or "input" not in body:
-            return error(400, message="'input' is required")
-        raw_input = body["input"]
-        texts = [raw_input] if isinstance(raw_input, str) else raw_input
-        if not isinstance(texts, list) or not texts:
-            return error(400, message="'input' must be a string or a non-empty list")
-        dim = body.get("dimensions")
-        dim = (
-            dim
-            if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0
-            else self.embedding_dim
-        )
-        encoding: Literal["float", "base64"]
-        if body.get("encoding_format") in (None, "float"):
-            encoding = "float"
-        elif body.get("encoding_format") == "base64":
-            encoding = "base64"
-        else:
-            return error(400, message=f"unsupported encoding_format {body['encoding_format']!r}")
-        model = body["model"] if isinstance(body.get("model"), str) else self.model
-        tokens = max(1, _words(texts))
-        return embeddings(
-            [fake_embedding(t if isinstance(t, str) else dumps(t), dim) for t in texts],
-            encoding=encoding,
-            model=model,
-            usage={"prompt_tokens": tokens, "total_tokens": tokens},
-        )
-
-    def _tgi(self, body: Any, route: Literal["generate", "generate_stream", "root"]) -> Reply:
-        if not isinstance(body, dict) or not isinstance(body.get("inputs"), str):
-            return error(
-                422,
-                message="Input validation error: `inputs` must be a string",
-                shape="tgi",
-                error_type="validation",
-            )
-        params = body.get("parameters") or {}
-        if not isinstance(params, dict):
-            params = {}
-        toks, truncated = self._limit(params.get("max_new_tokens"))
-        finish = "length" if truncated else "eos_token"
-        top_n = params.get("top_n_tokens")
-        top_n = top_n if isinstance(top_n, int) and not isinstance(top_n, bool) and top_n > 0 else 0
-        seed = params.get("seed") if isinstance(params.get("seed"), int) else None
-        text = "".join(toks)
-        if params.get("return_full_text"):
-            text = body["inputs"] + text
-        details = bool(params.get("details"))
-        stream = route == "generate_stream" or (route == "root" and bool(body.get("stream")))
-        if stream:
-            return tgi_stream(
-                toks,
-                details=details,
-                top_n_tokens=top_n,
-                finish_reason=finish,
-                seed=seed,
-                input_length=max(1, len(_tokens(body["inputs"]))),
-                generated_text=text,
-            )
-        prefill = _tokens(body["inputs"]) if params.get("decoder_input_details") else ()
-        return tgi_generate(
-            toks,
-            details=details,
-            top_n_tokens=top_n,
-            finish_reason=finish,
-            seed=seed,
-            prefill=prefill,
-            generated_text=text,
-            as_list=route == "root",
-        )
-
-    def _features(self, body: Any) -> Reply:
-        if not isinstance(body, dict) or "inputs" not in body:
-            return error(
-                400,
-                json={"error": f"Body needs to provide a inputs key, received: {dumps(body)!r}"},
-            )
-        inputs = body["inputs"]
-        dim = self.embedding_dim
-
-        def one(text: str) -> Any:
-            if self.features == "pooled":
-                return fake_embedding(text, dim)
-            toks = [t.strip() for t in _tokens(text)] or [""]
-            return [[fake_embedding(f"{t}#{i}", dim) for i, t in enumerate(toks)]]
-
-        if isinstance(inputs, str):
-            return hf_features(one(inputs))
-        if isinstance(inputs, list) and all(isinstance(t, str) for t in inputs):
-            return hf_features([one(t) for t in inputs])
-        return error(400, json={"error": "inputs must be a string or a list of strings"})
 
 
 def _check_source(source: object) -> None:
