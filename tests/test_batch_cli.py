@@ -72,6 +72,13 @@ def test_batch_exits_1_when_an_item_failed(
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["error"]["status"] for r in records if "error" in r] == [400]
     assert "1 done, 1 failed" in capsys.readouterr().err
+    assert main(argv) == 0  # the failed item is final: a plain re-run has nothing to do
+    assert "0 done, 0 failed, 2 already in" in capsys.readouterr().err
+    assert main([*argv, "--retry-failed"]) == 0
+    assert "1 done, 0 failed, 1 already in" in capsys.readouterr().err
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["id"] for r in records) == ["q0", "q1"]
+    assert all("output" in r for r in records)
 
 
 @pytest.mark.parametrize(("argv", "message"), [

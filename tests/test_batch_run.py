@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inferwire import AsyncInferenceClient
-from inferwire.batch import BatchResult, BatchSummary, run_batch, run_batch_sync
+from inferwire.batch import BatchResult, BatchSummary, open_batch, run_batch, run_batch_sync
 from inferwire.sansio import RateLimitError, UsageError, UsageTypeError
 from inferwire.sansio._errors import BadRequestError, InferenceError
 from inferwire.testing import FakeInferenceServer, chat_completion, error
@@ -159,6 +159,67 @@ def test_a_torn_last_line_is_cut_and_its_item_redone(
     assert records[-1]["id"] == torn_id
 
 
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_failed_items_are_final_unless_retry_failed_takes_them_out_and_runs_them_again(
+        library: str, server: FakeInferenceServer, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    server.enqueue(error(400, message="bad one"), error(400, message="bad two"))
+    first = _batch(library, server, _questions(5), output=out, concurrency=1)
+    assert (first.succeeded, first.failed) == (3, 2)
+    failed_ids = [r["id"] for r in _lines(out) if "error" in r]
+    assert failed_ids == ["q0", "q1"]
+
+    requests = len(server.requests)
+    plain = _batch(library, server, _questions(5), output=out)
+    assert (plain.skipped, plain.succeeded, plain.failed) == (5, 0, 0)
+    assert len(server.requests) == requests  # failed items are final by default
+
+    again = _batch(library, server, _questions(5), output=out, retry_failed=True)
+    assert (again.skipped, again.succeeded, again.failed) == (3, 2, 0)
+    assert [r.json["messages"][0]["content"] for r in server.requests[requests:]] \
+        == ["question 0", "question 1"]
+    records = _lines(out)
+    assert sorted(r["id"] for r in records) == [f"q{i}" for i in range(5)]  # each id once
+    assert all("output" in r for r in records)
+    assert not list(tmp_path.glob(".*retry-failed"))  # the rewrite left no file behind
+
+    quiet = _batch(library, server, _questions(5), output=out, retry_failed=True)
+    assert (quiet.skipped, quiet.succeeded) == (5, 0)  # nothing failed: nothing rewritten
+
+
+def test_retry_failed_keeps_the_torn_tail_out_and_the_order_of_the_kept_lines(
+        server: FakeInferenceServer, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    server.enqueue(chat_completion("kept"), error(400, message="bad"))
+    _batch("asyncio", server, _questions(4), output=out, concurrency=1)
+    lines = out.read_bytes().splitlines(keepends=True)
+    assert [json.loads(line)["id"] for line in lines] == ["q0", "q1", "q2", "q3"]
+    torn = lines[3][:10]
+    out.write_bytes(b"".join(lines[:3]) + torn)  # q1 failed, q3 torn by a kill
+    summary = _batch("asyncio", server, _questions(4), output=out, retry_failed=True)
+    assert (summary.skipped, summary.succeeded) == (2, 2)
+    ids = [r["id"] for r in _lines(out)]
+    assert ids[:2] == ["q0", "q2"] and sorted(ids[2:]) == ["q1", "q3"]
+    assert _lines(out)[0]["output"]["choices"][0]["message"]["content"] == "kept"
+
+
+def test_retry_failed_needs_an_output_and_a_bool(server: FakeInferenceServer) -> None:
+    with pytest.raises(UsageError, match="retry_failed needs an output file"):
+        _batch("asyncio", server, _questions(1), retry_failed=True)
+    with pytest.raises(UsageTypeError, match="retry_failed must be a bool"):
+        _batch("asyncio", server, _questions(1), output="x.jsonl", retry_failed="yes")
+    assert not server.requests
+
+
+def test_an_output_that_cannot_be_opened_is_a_usage_error_naming_it(
+        server: FakeInferenceServer, tmp_path: Path) -> None:
+    (tmp_path / "out.jsonl").mkdir()
+    with pytest.raises(UsageError, match=r"batch output .*out\.jsonl.*[Ii]s a directory") as info:
+        _batch("asyncio", server, _questions(1), output=tmp_path / "out.jsonl")
+    assert info.value.argument == "output"
+    assert not server.requests
+
+
 def test_a_file_that_is_not_a_batch_output_is_refused(
         server: FakeInferenceServer, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
@@ -224,6 +285,93 @@ def test_as_completed_emits_every_result_once(
     summary = _batch(library, server, _questions(20), ordered=False, concurrency=5)
     assert summary.results is not None
     assert sorted(r.index for r in summary.results) == list(range(20))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("ordered", [True, False])
+def test_open_batch_hands_each_result_to_an_async_for_loop(
+        library: str, ordered: bool, server: FakeInferenceServer, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    server.enqueue(error(400, message="bad"))
+
+    async def main() -> tuple[list[BatchResult], BatchSummary, BatchSummary]:
+        seen: list[BatchResult] = []
+        async with _client(server) as client, open_batch(
+                client, "chat_completion", _questions(30), output=out, concurrency=4,
+                ordered=ordered, progress=False) as run:
+            async for result in run:
+                seen.append(result)
+                if len(seen) == 10:
+                    midway = run.summary()
+        return seen, midway, run.summary()
+
+    seen, midway, summary = _run(library, main)
+    assert sorted(r.index for r in seen) == list(range(30))
+    if ordered:
+        assert [r.index for r in seen] == list(range(30))
+    assert sum(not r.ok for r in seen) == 1
+    assert midway.succeeded + midway.failed >= 10
+    assert (summary.succeeded, summary.failed, summary.results) == (29, 1, None)
+    assert sorted(r["id"] for r in _lines(out)) == sorted(f"q{i}" for i in range(30))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_leaving_open_batch_early_cancels_the_calls_in_flight_and_the_run_resumes(
+        library: str, server: FakeInferenceServer, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    server.route("POST", "/v1/chat/completions",
+                 chat_completion("slow", delay_before_headers=0.05))
+    consumed: list[int] = []
+
+    def inputs() -> Iterator[dict[str, Any]]:
+        for i, question in enumerate(_questions(500)):
+            consumed.append(i)
+            yield question
+
+    async def sleep(seconds: float) -> None:
+        await (trio.sleep(seconds) if library == "trio" else asyncio.sleep(seconds))
+
+    async def main() -> tuple[list[BatchResult], list[int], list[int]]:
+        taken: list[BatchResult] = []
+        async with _client(server) as client:
+            async with open_batch(client, "chat_completion", inputs(), output=out,
+                                  concurrency=4, progress=False) as run:
+                async for result in run:
+                    taken.append(result)
+                    if len(taken) == 3:
+                        break
+            await sleep(0.1)  # let the requests already on the wire arrive
+            at_exit = [len(server.requests), len(_lines(out))]
+            await sleep(0.3)  # longer than a call: one left running would have finished
+            later = [len(server.requests), len(_lines(out))]
+        return taken, at_exit, later
+
+    taken, at_exit, later = _run(library, main)
+    assert [r.id for r in taken] == ["q0", "q1", "q2"]
+    assert len(consumed) < 100  # the input was read a window at a time, not to the end
+    assert at_exit == later  # nothing went on after the block: no request, no line
+    partial = _lines(out)
+    assert len({r["id"] for r in partial}) == len(partial) >= 3
+    server.route("POST", "/v1/chat/completions", chat_completion("fast"))
+    summary = _batch(library, server, _questions(20), output=out, concurrency=8)
+    assert summary.skipped == len(partial)
+    assert sorted(r["id"] for r in _lines(out)) == sorted(f"q{i}" for i in range(20))
+
+
+def test_open_batch_refuses_bad_usage_before_anything_starts(
+        server: FakeInferenceServer) -> None:
+    async def main(**options: Any) -> None:
+        async with _client(server) as client, open_batch(
+                client, "chat_completion", _questions(1), progress=False, **options):
+            raise AssertionError("the block must not run")
+
+    with pytest.raises(UsageTypeError, match="ordered must be a bool"):
+        asyncio.run(main(ordered="yes"))
+    with pytest.raises(UsageError, match="retry_failed needs an output file"):
+        asyncio.run(main(retry_failed=True))
+    with pytest.raises(TypeError, match="on_result"):  # the caller has each result
+        asyncio.run(main(on_result=print))
+    assert not server.requests
 
 
 def test_duplicate_ids_in_the_input_are_refused(server: FakeInferenceServer) -> None:

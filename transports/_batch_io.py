@@ -194,25 +194,37 @@ class Checkpoint:
     Opening it reads the ids already there (a torn last line, left by a kill in the middle of
     a write, is cut off); each result is then appended as one line and flushed, so a killed
     run loses nothing that was written and a re-run skips every id the file holds.
+
+    With `retry_failed`, the lines of failed items are taken out first, so that their items
+    run again: the file is rewritten without them into a temporary file beside it, which then
+    replaces it in one rename (a kill during the rewrite leaves the file as it was).
     """
 
-    __slots__ = ("_file", "done", "failed", "path", "succeeded")
+    __slots__ = ("_file", "done", "failed", "path", "retried", "succeeded")
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, retry_failed: bool = False) -> None:
         self.path = Path(path)
         self.done: set[ItemId] = set()
         self.succeeded = 0
         self.failed = 0
+        self.retried = 0
+        """How many failed items' lines `retry_failed` took out."""
         self._file: BinaryIO | None = None
-        keep = self._scan() if self.path.exists() else 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("r+b" if self.path.exists() else "wb")
-        self._file.truncate(keep)
-        self._file.seek(keep)
+        try:
+            keep = self._scan(retry_failed) if self.path.exists() else 0
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("r+b" if self.path.exists() else "wb")
+            self._file.truncate(keep)
+            self._file.seek(keep)
+        except OSError as exc:
+            self.close()
+            raise UsageError(f"batch output {str(self.path)!r}: {exc.strerror or exc}",
+                             argument="output") from exc
 
-    def _scan(self) -> int:
+    def _scan(self, retry_failed: bool) -> int:
         """Read the existing lines; return the offset where the complete lines end."""
         offset = 0
+        failed_at: list[int] = []  # the line numbers of failed items, if they are retried
         with self.path.open("rb") as file:
             for number, line in enumerate(file, start=1):
                 if not line.endswith(b"\n"):
@@ -229,20 +241,52 @@ class Checkpoint:
                 if item_id in self.done:
                     raise UsageError(f"{self.path}:{number}: id {item_id!r} is there twice",
                                      argument="output")
-                self.done.add(item_id)
-                if "error" in record:
-                    self.failed += 1
+                if "error" in record and retry_failed:
+                    failed_at.append(number)
                 else:
-                    self.succeeded += 1
+                    self.done.add(item_id)
+                    if "error" in record:
+                        self.failed += 1
+                    else:
+                        self.succeeded += 1
                 offset += len(line)
+        if failed_at:
+            self.retried = len(failed_at)
+            return self._rewrite_without(set(failed_at), offset)
         return offset
+
+    def _rewrite_without(self, numbers: set[int], end: int) -> int:
+        """Replace the file by its complete lines but `numbers`; the new end offset."""
+        spare = self.path.with_name(f".{self.path.name}.retry-failed")
+        kept = 0
+        try:
+            with self.path.open("rb") as source, spare.open("wb") as target:
+                read = 0
+                for number, line in enumerate(source, start=1):
+                    read += len(line)
+                    if read > end:
+                        break  # the torn tail
+                    if number not in numbers:
+                        target.write(line)
+                        kept += len(line)
+                target.flush()
+                os.fsync(target.fileno())
+            os.replace(spare, self.path)
+        except OSError:
+            spare.unlink(missing_ok=True)
+            raise
+        return kept
 
     def append(self, line: bytes) -> None:
         """Write one finished item's line and flush it to the operating system."""
         if self._file is None:
             raise UsageError("the checkpoint file is closed", argument="output")
-        self._file.write(line)
-        self._file.flush()
+        try:
+            self._file.write(line)
+            self._file.flush()
+        except OSError as exc:
+            raise UsageError(f"batch output {str(self.path)!r}: could not write a result: "
+                             f"{exc.strerror or exc}", argument="output") from exc
 
     def close(self) -> None:
         """Close the file (further appends fail)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import inspect
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from ._async import AsyncInferenceClient, AsyncStream, current_async_library
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 else:
     from .sansio._record import dataclass, field
 
-__all__ = ["BatchSummary", "run_batch", "run_batch_sync"]
+__all__ = ["BatchRun", "BatchSummary", "open_batch", "run_batch", "run_batch_sync"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +78,21 @@ def _usage(output: Any) -> dict[str, Any] | None:
             if isinstance(usage.get(k), int)}
 
 
-class _Run:
-    """The coordinator of one run: feeds the scheduler, starts what it says, records ends."""
+class BatchRun:
+    """A batch run in progress, from `open_batch`: an async iterator of its `BatchResult`
+    values, one per input not already in the checkpoint (in input order with ``ordered=True``,
+    else as they complete), and `summary()` of what it did.
+
+    The run advances as it is iterated: items are started and their ends recorded while the
+    caller waits for the next result, and no further inputs are read while it does something
+    else with one (the calls already in flight go on).
+    """
 
     def __init__(self, *, loop: BatchLoop, client: AsyncInferenceClient,
                  function: Callable[..., Any], items: Iterator[Item],
                  scheduler: BatchScheduler, checkpoint: Checkpoint | None, ordered: bool,
-                 on_result: Callable[[BatchResult], object] | None, keep: bool,
-                 progress: Progress, charge_tokens: bool, arguments: dict[str, Any]) -> None:
+                 progress: Progress, charge_tokens: bool, arguments: dict[str, Any],
+                 started: float) -> None:
         self.arguments = arguments
         self.loop = loop
         self.provider = client.provider
@@ -92,8 +101,8 @@ class _Run:
         self.scheduler = scheduler
         self.checkpoint = checkpoint
         self.ordered = ordered
-        self.on_result = on_result
-        self.results: list[BatchResult] | None = [] if keep else None
+        self.ready: collections.deque[BatchResult] = collections.deque()
+        self.started = started
         self.progress = progress
         self.charge_tokens = charge_tokens
         self.tracked: dict[Any, tuple[int, Item]] = {}  # id -> (sequence number, item)
@@ -207,26 +216,101 @@ class _Run:
             self.next_emit += 1
 
     def _emit(self, result: BatchResult) -> None:
-        if self.results is not None:
-            self.results.append(result)
-        if self.on_result is not None:
-            self.on_result(result)
+        self.ready.append(result)
 
-    async def run(self) -> None:
+    async def _step(self) -> bool:
+        """Start what the scheduler admits and record what ended; False once all is done."""
         scheduler, loop = self.scheduler, self.loop
-        while True:
-            self._feed()
-            if scheduler.finished:
-                return
-            decision = scheduler.poll(time.monotonic())
-            for item_id in decision.start:
-                loop.spawn(self._call, self.tracked[item_id][1])
-            wake = decision.wake_at
-            message = await loop.get(None if wake is None
-                                     else max(0.0, wake - time.monotonic()))
-            while message is not None:
-                self._ended(message)
-                message = loop.get_nowait()
+        self._feed()
+        if scheduler.finished:
+            return False
+        decision = scheduler.poll(time.monotonic())
+        for item_id in decision.start:
+            loop.spawn(self._call, self.tracked[item_id][1])
+        wake = decision.wake_at
+        message = await loop.get(None if wake is None else max(0.0, wake - time.monotonic()))
+        while message is not None:
+            self._ended(message)
+            message = loop.get_nowait()
+        return True
+
+    def __aiter__(self) -> BatchRun:
+        return self
+
+    async def __anext__(self) -> BatchResult:
+        """The next result (in input order if `ordered`, else as they complete)."""
+        while not self.ready:
+            if not await self._step():
+                raise StopAsyncIteration
+        return self.ready.popleft()
+
+    def summary(self, results: list[BatchResult] | None = None) -> BatchSummary:
+        """The run's totals so far (all of them once the iteration has ended)."""
+        stats = self.scheduler.stats()
+        return BatchSummary(
+            succeeded=self.succeeded, failed=self.failed, skipped=self.skipped,
+            retries=stats.retries, throttled=stats.throttled,
+            elapsed=time.monotonic() - self.started, results=results, **self.tokens)
+
+
+@asynccontextmanager
+async def open_batch(
+    client: AsyncInferenceClient,
+    method: str,
+    inputs: object,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    retry_failed: bool = False,
+    concurrency: int = 16,
+    rpm: float | None = None,
+    tpm: float | None = None,
+    max_attempts: int = 4,
+    retry_budget: int | None = None,
+    ordered: bool = True,
+    arguments: Mapping[str, Any] | None = None,
+    progress: bool | str | None = None,
+) -> AsyncIterator[BatchRun]:
+    """Start a batch run whose results the caller iterates; under asyncio or trio.
+
+        async with open_batch(client, "chat_completion", questions, output="out.jsonl") as run:
+            async for result in run:
+                ...  # each BatchResult as it is emitted
+        print(run.summary())
+
+    Takes the arguments of `run_batch` but `on_result` and `keep_results` (the caller has
+    each result). Leaving the block early cancels the calls still in flight; what was
+    written to `output` stays, so the same run resumes later.
+    """
+    if not isinstance(retry_failed, bool):
+        raise UsageTypeError("retry_failed must be a bool", argument="retry_failed")
+    if retry_failed and output is None:
+        raise UsageError("retry_failed needs an output file: the failed items to run again "
+                         "are read from it", argument="retry_failed")
+    if not isinstance(ordered, bool):
+        raise UsageTypeError("ordered must be a bool", argument="ordered")
+    if arguments is not None and not isinstance(arguments, Mapping):
+        raise UsageTypeError("arguments must be a mapping of keyword arguments",
+                             argument="arguments")
+    function = _method(client, method)
+    scheduler = BatchScheduler(concurrency=concurrency, rpm=rpm, tpm=tpm,
+                               max_attempts=max_attempts, retry_budget=retry_budget,
+                               now=time.monotonic())
+    items = read_inputs(inputs)
+    start = time.monotonic()
+    shown = make_progress(progress, count_inputs(inputs) if progress is not False else None,
+                          start)
+    checkpoint = None
+    try:
+        checkpoint = None if output is None else Checkpoint(output, retry_failed=retry_failed)
+        async with open_loop(current_async_library()) as loop:
+            yield BatchRun(loop=loop, client=client, function=function, items=items,
+                           scheduler=scheduler, checkpoint=checkpoint, ordered=ordered,
+                           progress=shown, charge_tokens=tpm is not None,
+                           arguments=dict(arguments or {}), started=start)
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
+        shown.close(time.monotonic())
 
 
 async def run_batch(
@@ -235,6 +319,7 @@ async def run_batch(
     inputs: object,
     *,
     output: str | os.PathLike[str] | None = None,
+    retry_failed: bool = False,
     concurrency: int = 16,
     rpm: float | None = None,
     tpm: float | None = None,
@@ -258,6 +343,10 @@ async def run_batch(
         output: The JSONL file of results, which is also the checkpoint: items whose id it
             holds are skipped, each finished item is appended as one line and flushed. Run the
             same call again after a crash or Ctrl-C to resume.
+        retry_failed: Run the items that failed in an earlier run again: their lines are
+            taken out of `output` first (the file is rewritten without them and replaced in
+            one rename), then they run like items never tried. Without it, failed items are
+            final and skipped like the others.
         concurrency: Calls in flight at most.
         rpm, tpm: Requests and tokens per minute budgets (None: none). Tokens are charged
             with an estimate (`estimate_tokens`) when a call starts and corrected with its
@@ -275,44 +364,27 @@ async def run_batch(
         progress: True (tqdm if installed, else a line on stderr), ``"plain"``, ``"tqdm"``,
             False, or None (True when stderr is a terminal).
 
+    To take the results as they come in an ``async for`` loop instead, use `open_batch`.
+
     Returns:
         A `BatchSummary`. Failed items are results with an `error`, not exceptions; what
         raises is bad usage (`UsageError`) or the run's cancellation (then every result
         already written stays in `output`, and nothing else is).
     """
-    function = _method(client, method)
-    if not isinstance(ordered, bool):
-        raise UsageTypeError("ordered must be a bool", argument="ordered")
-    if arguments is not None and not isinstance(arguments, Mapping):
-        raise UsageTypeError("arguments must be a mapping of keyword arguments",
-                             argument="arguments")
     if on_result is not None and not callable(on_result):
         raise UsageTypeError("on_result must be callable", argument="on_result")
-    scheduler = BatchScheduler(concurrency=concurrency, rpm=rpm, tpm=tpm,
-                               max_attempts=max_attempts, retry_budget=retry_budget,
-                               now=time.monotonic())
-    items = read_inputs(inputs)
     keep = (output is None and on_result is None) if keep_results is None else keep_results
-    start = time.monotonic()
-    shown = make_progress(progress, count_inputs(inputs) if progress is not False else None,
-                          start)
-    checkpoint = None if output is None else Checkpoint(output)
-    try:
-        async with open_loop(current_async_library()) as loop:
-            run = _Run(loop=loop, client=client, function=function, items=items,
-                       scheduler=scheduler, checkpoint=checkpoint, ordered=ordered,
-                       on_result=on_result, keep=keep, progress=shown,
-                       charge_tokens=tpm is not None, arguments=dict(arguments or {}))
-            await run.run()
-    finally:
-        if checkpoint is not None:
-            checkpoint.close()
-        shown.close(time.monotonic())
-    stats = scheduler.stats()
-    return BatchSummary(
-        succeeded=run.succeeded, failed=run.failed, skipped=run.skipped,
-        retries=stats.retries, throttled=stats.throttled, elapsed=time.monotonic() - start,
-        results=run.results, **run.tokens)
+    results: list[BatchResult] | None = [] if keep else None
+    async with open_batch(client, method, inputs, output=output, retry_failed=retry_failed,
+                          concurrency=concurrency, rpm=rpm, tpm=tpm,
+                          max_attempts=max_attempts, retry_budget=retry_budget,
+                          ordered=ordered, arguments=arguments, progress=progress) as run:
+        async for result in run:
+            if results is not None:
+                results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return run.summary(results)
 
 
 def run_batch_sync(client: AsyncInferenceClient, method: str, inputs: object,

@@ -29,7 +29,8 @@ def add_command(commands: Any, common: argparse.ArgumentParser) -> None:
                     "arguments by name, with an optional \"id\"; default: the line number) "
                     "and append one JSON line per input to --output, with its id and output "
                     "or error, usage, provider and request id. Re-running the same command "
-                    "resumes where it stopped (the ids already in --output are skipped). "
+                    "resumes where it stopped (the ids already in --output are skipped; "
+                    "with --retry-failed, the failed ones run again). "
                     "Exits 1 when some item failed (its line holds the error).")
     batch.add_argument("task", help="the client method: chat (chat_completion), "
                                     "text-classification, feature-extraction...")
@@ -42,6 +43,9 @@ def add_command(commands: Any, common: argparse.ArgumentParser) -> None:
     batch.add_argument("--tpm", type=float, metavar="T", help="tokens per minute budget")
     batch.add_argument("--max-attempts", type=int, default=4, metavar="N",
                        help="attempts per item on 5xx and connection failures (default 4)")
+    batch.add_argument("--retry-failed", action="store_true",
+                       help="run the items that failed in an earlier run again (their lines "
+                            "are taken out of --output first)")
     batch.add_argument("--no-progress", action="store_true", help="no progress display")
 
 
@@ -89,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         async with client:
             return await run_batch(
                 client, args.method, args.input, output=args.output,
+                retry_failed=args.retry_failed,
                 arguments=None if model is None else {"model": model},
                 concurrency=args.concurrency, rpm=args.rpm, tpm=args.tpm,
                 max_attempts=args.max_attempts,
