@@ -73,7 +73,6 @@ from __future__ import annotations
 from types import FunctionType
 
 from ._common import DEFAULT_MODEL, DEFAULT_TOKENS
-from ._fake_server import RecordedRequest, Reply, ReplyOptions
 from ._hf_tasks import (
     Box,
     LabelScores,
@@ -113,6 +112,7 @@ from ._hf_tasks import (
 )
 from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
 from ._replies import close_connection, error, json_reply, raw, replay, sse
+from ._reply import RecordedRequest, Reply, ReplyOptions
 from ._server import TASKS, FakeInferenceServer, ReplyFactory, ReplySource
 from ._tgi import tgi_generate, tgi_stream
 

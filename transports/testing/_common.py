@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ._fake_server import HeaderPairs, Reply, SSEStyle, apply_options, dumps
+from ._reply import HeaderPairs, Reply, SSEStyle, apply_options, dumps
 
 DEFAULT_TOKENS: tuple[str, ...] = ("Hello", ",", " world", "!")
 """The tokens the server generates when not told otherwise."""

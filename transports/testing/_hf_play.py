@@ -14,8 +14,8 @@ from typing import Any
 
 from . import _hf_tasks as build
 from ._common import _json_body
-from ._fake_server import RecordedRequest, Reply, dumps
 from ._hf_tasks import Box
+from ._reply import RecordedRequest, Reply, dumps
 
 JSON_TASKS = frozenset({
     "fill-mask", "question-answering", "sentence-similarity", "summarization",

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._common import _build, _json_body
-from ._fake_server import Reply, ReplyOptions
+from ._reply import Reply, ReplyOptions
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

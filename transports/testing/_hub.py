@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from ._fake_server import RecordedRequest, Reply
 from ._replies import error, json_reply
+from ._reply import RecordedRequest, Reply
 
 __all__ = ["HubModels"]
 

@@ -20,7 +20,7 @@ from ._common import (
     _tool_call_parts,
     _usage,
 )
-from ._fake_server import Reply, ReplyOptions, sse_events
+from ._reply import Reply, ReplyOptions, sse_events
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

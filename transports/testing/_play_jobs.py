@@ -32,7 +32,7 @@ from ._hf_tasks import fake_png
 from ._replies import error, json_reply
 
 if TYPE_CHECKING:
-    from ._fake_server import RecordedRequest, Reply
+    from ._reply import RecordedRequest, Reply
     from .plays import Answer, JobPlay
 
 __all__ = ["job_play"]

@@ -9,12 +9,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._common import _SSE_HEADERS, _build, _json_body, _style
-from ._fake_server import HeadersLike, Reply, ReplyOptions, apply_options, merge_headers, sse_events
+from ._reply import HeadersLike, Reply, ReplyOptions, apply_options, merge_headers, sse_events
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._fake_server import _HeadOptions, _TransportOptions
+    from ._reply import _HeadOptions, _TransportOptions
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from ._common import _tokens, _usage
-from ._fake_server import Reply, dumps
 from ._hf_tasks import fake_embedding, hf_features
 from ._openai import chat_completion, chat_stream, completion, completion_stream, embeddings
 from ._replies import error
+from ._reply import Reply, dumps
 from ._tgi import tgi_generate, tgi_stream
 
 __all__ = [

@@ -10,10 +10,11 @@ from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
 from ._common import _CREATED, DEFAULT_MODEL, DEFAULT_TOKENS, _tokens
-from ._fake_server import RecordedRequest, Reply, ServerCore
+from ._fake_server import ServerCore
 from ._hf_play import HF_TASKS, task_reply
 from ._hub import HubModels
 from ._replies import CORS_HEADERS, cors_preflight, error, json_reply
+from ._reply import RecordedRequest, Reply
 from ._routes import (
     chat_reply,
     completions_reply,

@@ -15,7 +15,7 @@ from ._common import (
     _token_id,
     _tokens,
 )
-from ._fake_server import Reply, ReplyOptions, sse_events
+from ._reply import Reply, ReplyOptions, sse_events
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -24,9 +24,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._fake_server import RecordedRequest, Reply
 from ._hf_tasks import fake_mp4, fake_png, fake_wav
 from ._replies import error, json_reply, raw
+from ._reply import RecordedRequest, Reply
 
 if TYPE_CHECKING:
     from ._server import FakeInferenceServer
