@@ -374,9 +374,37 @@ def test_open_batch_refuses_bad_usage_before_anything_starts(
     assert not server.requests
 
 
-def test_duplicate_ids_in_the_input_are_refused(server: FakeInferenceServer) -> None:
-    with pytest.raises(UsageError, match="'q0' appears twice"):
-        _batch("asyncio", server, _questions(2) + _questions(1))
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_duplicate_ids_in_the_input_are_refused(
+        library: str, server: FakeInferenceServer) -> None:
+    with pytest.raises(UsageError, match="'q0' appears twice"):  # itself, not in a group
+        _batch(library, server, _questions(2) + _questions(1))
+
+
+class _Mine(Exception):
+    pass
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_the_callers_own_exceptions_come_out_as_themselves(
+        library: str, server: FakeInferenceServer, tmp_path: Path) -> None:
+    def on_result(result: BatchResult) -> None:
+        raise _Mine(result.id)
+
+    with pytest.raises(_Mine, match="q0"):
+        _batch(library, server, _questions(5), on_result=on_result)
+
+    async def body() -> None:
+        async with _client(server) as client, open_batch(
+                client, "chat_completion", _questions(5), output=tmp_path / "o.jsonl",
+                progress=False) as run:
+            async for result in run:
+                raise _Mine(f"after {result.id}")
+
+    with pytest.raises(_Mine, match="after q0"):
+        _run(library, body)
+    written = [r["id"] for r in _lines(tmp_path / "o.jsonl")]
+    assert "q0" in written and len(set(written)) == len(written)  # what ended is kept
 
 
 def test_bad_usage_is_named(server: FakeInferenceServer) -> None:

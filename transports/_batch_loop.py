@@ -98,11 +98,23 @@ async def open_loop(library: str) -> AsyncIterator[BatchLoop]:
     if library == "trio":
         import trio
 
+        # The item tasks never raise (their outcomes are messages), so whatever the nursery
+        # would report comes from the block itself: the coordinator's own errors, the
+        # caller's code, a cancellation. It is raised as itself after the nursery has closed,
+        # not wrapped in the ExceptionGroup trio would make of it.
+        raised: BaseException | None = None
         async with trio.open_nursery() as nursery:
             try:
                 yield _TrioLoop(nursery)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, unwrapped
+                raised = exc
             finally:
                 nursery.cancel_scope.cancel()
+        if raised is not None:
+            try:
+                raise raised
+            finally:
+                raised = None  # no reference cycle through the traceback
     else:
         loop = _AsyncioLoop()
         try:
