@@ -176,8 +176,8 @@ def test_failed_items_are_final_unless_retry_failed_takes_them_out_and_runs_them
 
     again = _batch(library, server, _questions(5), output=out, retry_failed=True)
     assert (again.skipped, again.succeeded, again.failed) == (3, 2, 0)
-    assert [r.json["messages"][0]["content"] for r in server.requests[requests:]] \
-        == ["question 0", "question 1"]
+    assert sorted(r.json["messages"][0]["content"] for r in server.requests[requests:]) \
+        == ["question 0", "question 1"]  # only the failed ones ran again
     records = _lines(out)
     assert sorted(r["id"] for r in records) == [f"q{i}" for i in range(5)]  # each id once
     assert all("output" in r for r in records)
