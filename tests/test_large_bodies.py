@@ -10,6 +10,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -363,6 +364,31 @@ def test_the_send_buffer_grows_to_an_upload_only_as_far_as_the_system_allows(
             assert grown >= 1 << 20  # what the kernel reports for a body of 1 MiB
         _bulk.grow_send_buffer(sock, 300_000)
         assert _sndbuf(sock) == grown  # never shrunk
+
+
+@pytest.mark.parametrize(("rmem", "trio_mark", "asyncio_mark"), [
+    ("4096\t131072\t33554432\n", 4 << 20, 512 << 10),  # this machine: room for the caps
+    ("4096\t131072\t6291456\n", 1536 << 10, 512 << 10),  # the common 6 MiB: a quarter
+    ("4096\t87380\t1048576\n", 256 << 10, 256 << 10),  # a small limit binds both
+    ("", 512 << 10, 512 << 10),  # unreadable: the mark that fits any autotuned buffer
+])
+def test_the_low_water_mark_stays_within_what_the_receive_window_can_hold(
+        rmem: str, trio_mark: int, asyncio_mark: int, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from inferwire._h11 import _bulk
+
+    limits = tmp_path / "tcp_rmem"
+    if rmem:
+        limits.write_text(rmem)
+    monkeypatch.setattr(_bulk, "_TCP_RMEM", str(limits))
+    _bulk._receive_buffer_limit.cache_clear()
+    _bulk.lowat_limit.cache_clear()
+    try:
+        assert _bulk.lowat_limit(_bulk.LOWAT_CAP_TRIO) == trio_mark
+        assert _bulk.lowat_limit(_bulk.LOWAT_CAP) == asyncio_mark
+    finally:
+        _bulk._receive_buffer_limit.cache_clear()
+        _bulk.lowat_limit.cache_clear()
 
 
 def test_the_receive_low_water_mark_is_set_back_after_a_large_body() -> None:

@@ -198,7 +198,7 @@ class AsyncioStream(asyncio.BufferedProtocol):
         self._read_waiter = waiter
         self._target, self._filled = view, filled
         if _bulk.LOWAT_SUPPORTED and self._plain and self._socket is not None:
-            self._lowat = min(size - filled, _bulk.LOWAT_CAP)
+            self._lowat = min(size - filled, _bulk.lowat_limit(_bulk.LOWAT_CAP))
             _bulk.set_lowat(self._socket, self._lowat)
         timer = (
             _StallTimer(loop, waiter, timeout, deadline, self._progress)

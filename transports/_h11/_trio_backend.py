@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 import trio
 
 from ._backends import READ_SIZE, AsyncNetworkStream, BackendName, StreamTimeout, TLSTimeout
-from ._bulk import LOWAT_CAP, LOWAT_SUPPORTED, grow_send_buffer, queued, set_lowat
+from ._bulk import LOWAT_CAP_TRIO, LOWAT_SUPPORTED, grow_send_buffer, lowat_limit, queued, set_lowat
 
 __all__ = ["TrioBackend", "TrioStream"]
 
@@ -114,6 +114,7 @@ class TrioStream:
             return filled
         await trio.lowlevel.checkpoint_if_cancelled()
         lowat, seen = 1, -1  # the socket's low-water mark (see `_bulk`); progress at a timeout
+        cap = lowat_limit(LOWAT_CAP_TRIO)
         try:
             while filled < size:
                 try:
@@ -124,7 +125,7 @@ class TrioStream:
                     continue
                 except OSError as exc:
                     _unless_would_block(sock, exc)
-                if LOWAT_SUPPORTED and (low := min(size - filled, LOWAT_CAP)) != lowat:
+                if LOWAT_SUPPORTED and (low := min(size - filled, cap)) != lowat:
                     set_lowat(sock, low)
                     lowat = low
                 if not await _waited(trio.lowlevel.wait_readable, sock,
