@@ -303,6 +303,7 @@ def test_open_batch_hands_each_result_to_an_async_for_loop(
                 seen.append(result)
                 if len(seen) == 10:
                     midway = run.summary()
+            assert repr(run) == "<BatchRun 29 succeeded, 1 failed, 0 skipped>"
         return seen, midway, run.summary()
 
     seen, midway, summary = _run(library, main)

@@ -78,15 +78,8 @@ def _usage(output: Any) -> dict[str, Any] | None:
             if isinstance(usage.get(k), int)}
 
 
-class BatchRun:
-    """A batch run in progress, from `open_batch`: an async iterator of its `BatchResult`
-    values, one per input not already in the checkpoint (in input order with ``ordered=True``,
-    else as they complete), and `summary()` of what it did.
-
-    The run advances as it is iterated: items are started and their ends recorded while the
-    caller waits for the next result, and no further inputs are read while it does something
-    else with one (the calls already in flight go on).
-    """
+class _Run:
+    """The coordinator of one run: feeds the scheduler, starts what it says, records ends."""
 
     def __init__(self, *, loop: BatchLoop, client: AsyncInferenceClient,
                  function: Callable[..., Any], items: Iterator[Item],
@@ -234,23 +227,55 @@ class BatchRun:
             message = loop.get_nowait()
         return True
 
-    def __aiter__(self) -> BatchRun:
-        return self
-
-    async def __anext__(self) -> BatchResult:
-        """The next result (in input order if `ordered`, else as they complete)."""
+    async def next_result(self) -> BatchResult | None:
+        """The next result to emit, stepping the run until there is one; None at the end."""
         while not self.ready:
             if not await self._step():
-                raise StopAsyncIteration
+                return None
         return self.ready.popleft()
 
     def summary(self, results: list[BatchResult] | None = None) -> BatchSummary:
-        """The run's totals so far (all of them once the iteration has ended)."""
         stats = self.scheduler.stats()
         return BatchSummary(
             succeeded=self.succeeded, failed=self.failed, skipped=self.skipped,
             retries=stats.retries, throttled=stats.throttled,
             elapsed=time.monotonic() - self.started, results=results, **self.tokens)
+
+
+class BatchRun:
+    """A batch run in progress, from `open_batch`: an async iterator of its `BatchResult`
+    values, one per input not already in the checkpoint (in input order with ``ordered=True``,
+    else as they complete), and `summary()` of what it did.
+
+    The run advances as it is iterated: items are started and their ends recorded while the
+    caller waits for the next result, and no further inputs are read while it does something
+    else with one (the calls already in flight go on).
+    """
+
+    __slots__ = ("_run",)
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+
+    def __aiter__(self) -> BatchRun:
+        return self
+
+    async def __anext__(self) -> BatchResult:
+        """The next result (in input order if ``ordered``, else as they complete)."""
+        result = await self._run.next_result()
+        if result is None:
+            raise StopAsyncIteration
+        return result
+
+    def summary(self) -> BatchSummary:
+        """The run's totals so far (all of them once the iteration has ended); its
+        `results` is None (the caller has each result)."""
+        return self._run.summary()
+
+    def __repr__(self) -> str:
+        run = self._run
+        return (f"<BatchRun {run.succeeded} succeeded, {run.failed} failed, "
+                f"{run.skipped} skipped>")
 
 
 @asynccontextmanager
@@ -303,10 +328,10 @@ async def open_batch(
     try:
         checkpoint = None if output is None else Checkpoint(output, retry_failed=retry_failed)
         async with open_loop(current_async_library()) as loop:
-            yield BatchRun(loop=loop, client=client, function=function, items=items,
-                           scheduler=scheduler, checkpoint=checkpoint, ordered=ordered,
-                           progress=shown, charge_tokens=tpm is not None,
-                           arguments=dict(arguments or {}), started=start)
+            yield BatchRun(_Run(loop=loop, client=client, function=function, items=items,
+                                scheduler=scheduler, checkpoint=checkpoint, ordered=ordered,
+                                progress=shown, charge_tokens=tpm is not None,
+                                arguments=dict(arguments or {}), started=start))
     finally:
         if checkpoint is not None:
             checkpoint.close()
@@ -384,7 +409,7 @@ async def run_batch(
                 results.append(result)
             if on_result is not None:
                 on_result(result)
-    return run.summary(results)
+    return run._run.summary(results)
 
 
 def run_batch_sync(client: AsyncInferenceClient, method: str, inputs: object,
