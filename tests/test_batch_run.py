@@ -382,7 +382,7 @@ def test_duplicate_ids_in_the_input_are_refused(
         _batch(library, server, _questions(2) + _questions(1))
 
 
-class _Mine(Exception):
+class _CallersError(Exception):
     pass
 
 
@@ -390,9 +390,9 @@ class _Mine(Exception):
 def test_the_callers_own_exceptions_come_out_as_themselves(
         library: str, server: FakeInferenceServer, tmp_path: Path) -> None:
     def on_result(result: BatchResult) -> None:
-        raise _Mine(result.id)
+        raise _CallersError(result.id)
 
-    with pytest.raises(_Mine, match="q0"):
+    with pytest.raises(_CallersError, match="q0"):
         _batch(library, server, _questions(5), on_result=on_result)
 
     async def body() -> None:
@@ -400,9 +400,9 @@ def test_the_callers_own_exceptions_come_out_as_themselves(
                 client, "chat_completion", _questions(5), output=tmp_path / "o.jsonl",
                 progress=False) as run:
             async for result in run:
-                raise _Mine(f"after {result.id}")
+                raise _CallersError(f"after {result.id}")
 
-    with pytest.raises(_Mine, match="after q0"):
+    with pytest.raises(_CallersError, match="after q0"):
         _run(library, body)
     written = [r["id"] for r in _lines(tmp_path / "o.jsonl")]
     assert "q0" in written and len(set(written)) == len(written)  # what ended is kept
