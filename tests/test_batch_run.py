@@ -8,6 +8,7 @@ import base64
 import contextlib
 import json
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from inferwire import AsyncInferenceClient
 from inferwire.batch import BatchResult, BatchSummary, open_batch, run_batch, run_batch_sync
 from inferwire.sansio import RateLimitError, UsageError, UsageTypeError
 from inferwire.sansio._errors import BadRequestError, InferenceError
-from inferwire.testing import FakeInferenceServer, chat_completion, error
+from inferwire.testing import FakeInferenceServer, RecordedRequest, Reply, chat_completion, error
 
 T = TypeVar("T")
 LIBRARIES = ["asyncio", "trio"]
@@ -320,8 +321,13 @@ def test_open_batch_hands_each_result_to_an_async_for_loop(
 def test_leaving_open_batch_early_cancels_the_calls_in_flight_and_the_run_resumes(
         library: str, server: FakeInferenceServer, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    server.route("POST", "/v1/chat/completions",
-                 chat_completion("slow", delay_before_headers=0.05))
+
+    def reply(request: RecordedRequest) -> Reply:  # the first three fast, the rest slow
+        fast = request.json["messages"][0]["content"] in {"question 0", "question 1",
+                                                          "question 2"}
+        return chat_completion("ok", delay_before_headers=0.0 if fast else 2.0)
+
+    server.route("POST", "/v1/chat/completions", reply)
     consumed: list[int] = []
 
     def inputs() -> Iterator[dict[str, Any]]:
@@ -332,7 +338,7 @@ def test_leaving_open_batch_early_cancels_the_calls_in_flight_and_the_run_resume
     async def sleep(seconds: float) -> None:
         await (trio.sleep(seconds) if library == "trio" else asyncio.sleep(seconds))
 
-    async def main() -> tuple[list[BatchResult], list[int], list[int]]:
+    async def main() -> tuple[list[BatchResult], float, list[int], list[int]]:
         taken: list[BatchResult] = []
         async with _client(server) as client:
             async with open_batch(client, "chat_completion", inputs(), output=out,
@@ -340,15 +346,18 @@ def test_leaving_open_batch_early_cancels_the_calls_in_flight_and_the_run_resume
                 async for result in run:
                     taken.append(result)
                     if len(taken) == 3:
+                        left = time.monotonic()
                         break
+            exit_took = time.monotonic() - left  # slow calls left to finish would take 2 s
             await sleep(0.1)  # let the requests already on the wire arrive
             at_exit = [len(server.requests), len(_lines(out))]
-            await sleep(0.3)  # longer than a call: one left running would have finished
+            await sleep(0.3)
             later = [len(server.requests), len(_lines(out))]
-        return taken, at_exit, later
+        return taken, exit_took, at_exit, later
 
-    taken, at_exit, later = _run(library, main)
+    taken, exit_took, at_exit, later = _run(library, main)
     assert [r.id for r in taken] == ["q0", "q1", "q2"]
+    assert exit_took < 1.0  # the calls in flight were cancelled, not waited for
     assert len(consumed) < 100  # the input was read a window at a time, not to the end
     assert at_exit == later  # nothing went on after the block: no request, no line
     partial = _lines(out)

@@ -43,6 +43,7 @@ from inferwire.sansio._errors import (
 )
 from inferwire.sansio._http import Request
 
+from backends import on
 from h11_servers import (
     Conn,
     Server,
@@ -68,12 +69,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def run(backend: str, fn: Callable[[], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        return await fn()
-
-    if backend == "asyncio":
-        return asyncio.run(main())
-    return trio.run(main)
+    return on(backend, lambda _net: fn())
 
 
 def pool_for(backend: str, **kwargs: Any) -> ConnectionPool:

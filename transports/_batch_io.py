@@ -200,15 +200,13 @@ class Checkpoint:
     replaces it in one rename (a kill during the rewrite leaves the file as it was).
     """
 
-    __slots__ = ("_file", "done", "failed", "path", "retried", "succeeded")
+    __slots__ = ("_file", "done", "failed", "path", "succeeded")
 
     def __init__(self, path: str | os.PathLike[str], *, retry_failed: bool = False) -> None:
         self.path = Path(path)
         self.done: set[ItemId] = set()
         self.succeeded = 0
         self.failed = 0
-        self.retried = 0
-        """How many failed items' lines `retry_failed` took out."""
         self._file: BinaryIO | None = None
         try:
             keep = self._scan(retry_failed) if self.path.exists() else 0
@@ -250,10 +248,7 @@ class Checkpoint:
                     else:
                         self.succeeded += 1
                 offset += len(line)
-        if failed_at:
-            self.retried = len(failed_at)
-            return self._rewrite_without(set(failed_at), offset)
-        return offset
+        return self._rewrite_without(set(failed_at), offset) if failed_at else offset
 
     def _rewrite_without(self, numbers: set[int], end: int) -> int:
         """Replace the file by its complete lines but `numbers`; the new end offset."""

@@ -326,7 +326,8 @@ async def open_batch(
                           start)
     checkpoint = None
     try:
-        checkpoint = None if output is None else Checkpoint(output, retry_failed=retry_failed)
+        if output is not None:
+            checkpoint = Checkpoint(output, retry_failed=retry_failed)
         async with open_loop(current_async_library()) as loop:
             yield BatchRun(_Run(loop=loop, client=client, function=function, items=items,
                                 scheduler=scheduler, checkpoint=checkpoint, ordered=ordered,
